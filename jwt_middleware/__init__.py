@@ -1,0 +1,83 @@
+"""JWT bearer-token middleware for WSGI and ASGI, verified with python-jose.
+
+Build a :class:`Verifier` with your keys, then wrap your app with
+:class:`jwt_middleware.wsgi.JWTMiddleware` or :class:`jwt_middleware.asgi.JWTMiddleware`.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    AuthError,
+    BadSignature,
+    ConfigurationError,
+    CSRFFailed,
+    DisallowedAlgorithm,
+    ExpiredToken,
+    InsufficientScope,
+    InvalidClaims,
+    InvalidRequest,
+    InvalidToken,
+    KeysUnavailable,
+    MalformedToken,
+    MissingToken,
+    NotYetValid,
+    UnknownKey,
+    VerificationFailed,
+    WrongTokenType,
+)
+from .identity import AnonymousUser, TokenCredentials, TokenUser
+from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
+from .policy import (
+    CLAIMS_KEY,
+    HEADER_KEY,
+    SCOPES_KEY,
+    Allowed,
+    AuthEvent,
+    AuthPolicy,
+    Rejected,
+)
+from .responses import ErrorResponse
+from .sources import BearerHeader, Cookie, Header, TokenSource
+from .verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
+
+__all__ = [
+    "CLAIMS_KEY",
+    "DEFAULT_TOKEN_TYPES",
+    "HEADER_KEY",
+    "SCOPES_KEY",
+    "SUPPORTED_ALGORITHMS",
+    "Allowed",
+    "AnonymousUser",
+    "AuthError",
+    "AuthEvent",
+    "AuthPolicy",
+    "BadSignature",
+    "BearerHeader",
+    "CSRFFailed",
+    "ConfigurationError",
+    "Cookie",
+    "DisallowedAlgorithm",
+    "ErrorResponse",
+    "ExpiredToken",
+    "Header",
+    "InsufficientScope",
+    "InvalidClaims",
+    "InvalidRequest",
+    "InvalidToken",
+    "KeyResolver",
+    "KeySet",
+    "KeysUnavailable",
+    "MalformedToken",
+    "MissingToken",
+    "NotYetValid",
+    "Rejected",
+    "StaticKey",
+    "TokenCredentials",
+    "TokenSource",
+    "TokenUser",
+    "UnknownKey",
+    "VerificationFailed",
+    "VerifiedToken",
+    "Verifier",
+    "WrongTokenType",
+]

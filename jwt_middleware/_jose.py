@@ -1,0 +1,136 @@
+"""The one place that talks to python-jose (and, for key classification, to cryptography).
+
+python-jose builds key objects and checks signatures; everything around it (parsing,
+algorithm choice, claim checks) is ours, because its convenience API leaves too many
+decisions to the token. This module turns key material into a :class:`LoadedKey`, a
+python-jose ``Key`` per algorithm plus the facts :mod:`keys` needs to refuse unsafe
+bindings (key type, curve, size), and maps python-jose and cryptography errors to
+:class:`~jwt_middleware.errors.ConfigurationError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import (
+    load_der_public_key,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from cryptography.x509 import load_pem_x509_certificate
+from jose import jwk
+from jose.backends.base import Key
+from jose.exceptions import JOSEError
+
+from .errors import ConfigurationError
+
+_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+# Prefixes of material that is certainly not an HMAC secret: PEM blocks, OpenSSH
+# public keys, and JSON that is a JWK. A secret that starts like this is a mistake
+# at best and the classic HS/RS key-confusion attack at worst.
+_ASYMMETRIC_PREFIXES = (b"-----BEGIN", b"ssh-", b"ecdsa-sha2-", b"{")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedKey:
+    """Asymmetric material loaded once: its type, and the public key that verifies."""
+
+    kty: str  # "RSA" or "EC"
+    public_key: Any  # a cryptography public key object
+    curve: str | None  # JWK crv name for EC keys
+    size_bits: int
+    is_private: bool
+
+
+def looks_asymmetric(secret: bytes) -> bool:
+    """True when bytes given as an HMAC secret are really public-key material."""
+    stripped = secret.lstrip()
+    if stripped.startswith(_ASYMMETRIC_PREFIXES):
+        return True
+    try:
+        load_der_public_key(secret)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def load_pem(material: bytes) -> LoadedKey:
+    """Load a PEM public key, private key or certificate."""
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in material:
+            public: Any = load_pem_x509_certificate(material).public_key()
+            private = False
+        else:
+            try:
+                public = load_pem_public_key(material)
+                private = False
+            except ValueError:
+                public = load_pem_private_key(material, password=None).public_key()
+                private = True
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            "key material is not a readable unencrypted PEM key or certificate"
+        ) from exc
+    return _describe(public, private)
+
+
+def load_jwk(jwk_dict: dict[str, Any]) -> LoadedKey:
+    """Load an RSA or EC JWK through python-jose (the algorithm only picks its key class)."""
+    kty = jwk_dict.get("kty")
+    if kty == "RSA" and "n" in jwk_dict and "e" in jwk_dict:
+        key_class_algorithm: str | None = "RS256"
+    elif kty == "EC":
+        key_class_algorithm = _EC_KEY_CLASS_ALGORITHM.get(str(jwk_dict.get("crv")))
+    else:
+        key_class_algorithm = None
+    if key_class_algorithm is None:
+        raise ConfigurationError("unsupported or incomplete JWK (RSA and EC P-256/384/521)")
+    try:
+        key = jwk.construct(jwk_dict, key_class_algorithm)
+    except (JOSEError, ValueError, TypeError, KeyError) as exc:
+        raise ConfigurationError("JWK material is broken") from exc
+    prepared = key.prepared_key  # type: ignore[attr-defined]
+    is_private = not hasattr(prepared, "public_bytes")
+    return _describe(prepared.public_key() if is_private else prepared, is_private)
+
+
+_EC_KEY_CLASS_ALGORITHM = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+
+
+def _describe(public: Any, is_private: bool) -> LoadedKey:
+    if isinstance(public, rsa.RSAPublicKey):
+        return LoadedKey("RSA", public, None, public.key_size, is_private)
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        curve = _CURVE_NAMES.get(public.curve.name)
+        if curve is None:
+            raise ConfigurationError("unsupported elliptic curve")
+        return LoadedKey("EC", public, curve, public.key_size, is_private)
+    raise ConfigurationError("unsupported key type (RSA and EC keys are supported)")
+
+
+def hmac_key(secret: bytes, algorithm: str) -> Key:
+    """A python-jose HMAC key; the caller has already checked length and shape."""
+    return _construct(secret, algorithm)
+
+
+def public_key(loaded: LoadedKey, algorithm: str) -> Key:
+    """A python-jose verification key for ``algorithm`` over an already loaded key."""
+    return _construct(loaded.public_key, algorithm)
+
+
+def _construct(material: Any, algorithm: str) -> Key:
+    try:
+        return jwk.construct(material, algorithm)
+    except (JOSEError, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"python-jose cannot build a {algorithm} key") from exc
+
+
+def verify_signature(key: Key, signing_input: bytes, signature: bytes) -> bool:
+    """Check a JWS signature; never raises for a bad signature, only answers False."""
+    try:
+        return bool(key.verify(signing_input, signature))
+    except (JOSEError, ValueError, TypeError):
+        return False

@@ -1,0 +1,132 @@
+"""ASGI adapter, pure ASGI: ``app.add_middleware(JWTMiddleware, verifier=verifier)``.
+
+HTTP requests and websocket handshakes are checked; ``lifespan`` and unknown scope
+types pass straight through, and ``receive``/``send`` are never wrapped, so
+streaming responses and background tasks behave as without the middleware. On
+success the scope holds ``jwt.claims``, ``jwt.header``, ``user`` and ``auth``
+(Starlette-compatible). A refused websocket gets the HTTP answer through the
+``websocket.http.response`` extension when the server offers it, otherwise a close
+(code 1008) before accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Unpack
+
+from .identity import ANONYMOUS, TokenCredentials, TokenUser
+from .policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from .request import RequestView
+from .responses import ErrorResponse
+from .verifier import Verifier
+
+__all__ = ["JWTMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+POLICY_VIOLATION = 1008  # RFC 6455 section 7.4.1
+
+
+class ASGIRequestView(RequestView):
+    __slots__ = ("_headers", "_server")
+
+    def __init__(self, scope: Scope) -> None:
+        is_websocket = scope["type"] == "websocket"
+        query: bytes = scope.get("query_string", b"")
+        super().__init__(
+            "GET" if is_websocket else scope.get("method", "GET"),
+            scope.get("path") or "/",
+            scope.get("scheme") or ("ws" if is_websocket else "http"),
+            query.decode("latin-1"),
+            is_websocket,
+        )
+        self._headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        self._server: tuple[str, int | None] | None = scope.get("server")
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = name.encode("latin-1")
+        return [value.decode("latin-1") for key, value in self._headers if key.lower() == wanted]
+
+    @property
+    def host(self) -> str:
+        host = self.header("host")
+        if host:
+            return host
+        if self._server is None:
+            return ""
+        server_host, port = self._server
+        return f"{server_host}:{port}" if port is not None else server_host
+
+
+class JWTMiddleware:
+    """Wraps an ASGI app; keyword arguments as :class:`~jwt_middleware.policy.AuthPolicy`."""
+
+    def __init__(
+        self, app: ASGIApp, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]
+    ) -> None:
+        self.app = app
+        self.policy = AuthPolicy(verifier, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)
+            return
+        outcome = await self.policy.aauthenticate(ASGIRequestView(scope))
+        if isinstance(outcome, Rejected):
+            if kind == "http":
+                await _send_http(send, outcome.response)
+            else:
+                await _refuse_websocket(scope, receive, send, outcome.response)
+            return
+        token = outcome.token
+        if token is None:
+            # Exempt, preflight or anonymous: keep what an outer auth layer may have set.
+            scope.setdefault(CLAIMS_KEY, None)
+            scope.setdefault(HEADER_KEY, None)
+            scope.setdefault("user", ANONYMOUS)
+            scope.setdefault("auth", TokenCredentials())
+        else:
+            scope[CLAIMS_KEY] = token.claims
+            scope[HEADER_KEY] = token.header
+            scope["user"] = TokenUser(token.claims)
+            scope["auth"] = TokenCredentials(outcome.scopes)
+        await self.app(scope, receive, send)
+
+
+def _raw_headers(response: ErrorResponse) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+
+
+async def _send_http(send: Send, response: ErrorResponse) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": _raw_headers(response),
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _refuse_websocket(
+    scope: Scope, receive: Receive, send: Send, response: ErrorResponse
+) -> None:
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return  # the client left before the handshake completed
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status,
+                "headers": _raw_headers(response),
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": response.body})
+    else:
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION})

@@ -1,0 +1,156 @@
+"""Errors raised while authenticating a request.
+
+::
+
+    Exception
+    ├── ConfigurationError (ValueError)   unsafe or impossible setup; raised at start-up
+    └── AuthError                         the request is not let through
+        ├── MissingToken                  401, no token anywhere we look
+        ├── InvalidRequest                400, malformed credentials or a token in the URL
+        ├── InvalidToken                  401, the token is not acceptable
+        │   ├── MalformedToken            not a compact JWS carrying a JSON claims set
+        │   ├── DisallowedAlgorithm       alg "none", not allowed, or not the key's
+        │   ├── UnknownKey                no configured key matches the token
+        │   ├── BadSignature              the signature does not verify
+        │   ├── ExpiredToken              past exp (or max_age)
+        │   ├── NotYetValid               before nbf, or iat in the future
+        │   ├── InvalidClaims             iss, aud, required or ill-typed claims
+        │   ├── WrongTokenType            JOSE header typ not accepted
+        │   └── VerificationFailed        an unexpected failure; fail closed
+        ├── InsufficientScope             403, valid token without a required scope
+        ├── CSRFFailed                    403, cookie-borne token on a cross-site request
+        └── KeysUnavailable               503, keys could not be obtained (infrastructure)
+
+Every ``AuthError`` knows its HTTP ``status``, its RFC 6750 ``error`` code (``None``
+when the challenge carries none), a stable ``reason`` code for logs and metrics, and a
+fixed public ``description``. Neither the message nor the description ever contains
+text from the request: the description is what the client sees, the message (``str()``)
+is for the operator's logs and may be more specific, yet it never holds a token.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ConfigurationError(ValueError):
+    """The middleware, verifier or a key is configured in an unsafe or impossible way."""
+
+
+class AuthError(Exception):
+    """Base class: the request is rejected with ``status``."""
+
+    status: ClassVar[int] = 401
+    error: ClassVar[str | None] = "invalid_token"
+    reason: ClassVar[str] = "invalid_token"
+    description: ClassVar[str] = "The access token is invalid"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.description)
+        # Filled in by the verifier from the (unverified) token, for logs and metrics.
+        self.kid: str | None = None
+        self.issuer: str | None = None
+
+    @property
+    def body_error(self) -> str:
+        """The ``error`` member of the JSON body: the challenge's code or our own name."""
+        return self.error or "missing_token"
+
+
+class MissingToken(AuthError):
+    error = None
+    reason = "missing"
+    description = "Authentication is required"
+
+
+class InvalidRequest(AuthError):
+    status = 400
+    error = "invalid_request"
+    reason = "invalid_request"
+    description = "The request carries malformed or misplaced credentials"
+
+
+class InvalidToken(AuthError):
+    pass
+
+
+class MalformedToken(InvalidToken):
+    reason = "malformed"
+    description = "The access token is malformed"
+
+
+class DisallowedAlgorithm(InvalidToken):
+    reason = "disallowed_algorithm"
+    description = "The access token is signed with an algorithm that is not accepted"
+
+
+class UnknownKey(InvalidToken):
+    reason = "unknown_key"
+    description = "The access token is signed with an unknown key"
+
+
+class BadSignature(InvalidToken):
+    reason = "bad_signature"
+    description = "The access token signature is invalid"
+
+
+class ExpiredToken(InvalidToken):
+    reason = "expired"
+    description = "The access token expired"
+
+
+class NotYetValid(InvalidToken):
+    reason = "not_yet_valid"
+    description = "The access token is not valid yet"
+
+
+class InvalidClaims(InvalidToken):
+    reason = "invalid_claims"
+    description = "The access token claims are not accepted"
+
+
+class WrongTokenType(InvalidToken):
+    reason = "wrong_token_type"
+    description = "The token is not an access token"
+
+
+class VerificationFailed(InvalidToken):
+    reason = "internal_error"
+    description = "The access token could not be verified"
+
+
+class InsufficientScope(AuthError):
+    status = 403
+    error = "insufficient_scope"
+    reason = "forbidden"
+    description = "The access token lacks a required scope"
+
+    def __init__(self, required: tuple[str, ...] = (), message: str | None = None) -> None:
+        super().__init__(message)
+        self.required = required
+
+
+class CSRFFailed(AuthError):
+    status = 403
+    error = None
+    reason = "csrf_failed"
+    description = "Cross-site request refused: cookie credentials need a same-origin request"
+
+    @property
+    def body_error(self) -> str:
+        return "csrf_failed"
+
+
+class KeysUnavailable(AuthError):
+    status = 503
+    error = None
+    reason = "keys_unavailable"
+    description = "Signing keys are temporarily unavailable"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def body_error(self) -> str:
+        return "temporarily_unavailable"

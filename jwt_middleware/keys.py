@@ -1,0 +1,381 @@
+"""Keys, key sets and the resolver protocol.
+
+The algorithm a token may use comes from the key, never from the token (RFC 8725
+section 3.1): an ``oct`` key verifies HS*, an RSA key RS*, an EC key the one ES*
+of its curve, and a configured algorithm or a JWK's ``alg`` narrows that to one.
+Unsafe bindings fail at construction with :class:`ConfigurationError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+from jose.backends.base import Key
+
+from . import _jose
+from ._encoding import b64url_decode
+from .errors import ConfigurationError
+
+logger = logging.getLogger("jwt_middleware")
+
+HMAC_ALGORITHMS: Mapping[str, int] = {"HS256": 32, "HS384": 48, "HS512": 64}
+"""HMAC algorithms and the smallest secret (bytes) each accepts: the hash size."""
+RSA_ALGORITHMS: frozenset[str] = frozenset({"RS256", "RS384", "RS512"})
+EC_ALGORITHMS: Mapping[str, str] = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+"""ECDSA algorithms and the one curve each is bound to (RFC 7518 section 3.4)."""
+SUPPORTED_ALGORITHMS: frozenset[str] = (
+    frozenset(HMAC_ALGORITHMS) | RSA_ALGORITHMS | frozenset(EC_ALGORITHMS)
+)
+MIN_RSA_BITS = 2048  # RFC 7518 section 3.3
+
+KeyMaterial: TypeAlias = "str | bytes | Mapping[str, Any]"
+Header: TypeAlias = Mapping[str, Any]
+Claims: TypeAlias = Mapping[str, Any]
+
+
+class _UnsupportedKey(ConfigurationError):
+    """A well-formed key this library does not verify with (skipped inside key sets)."""
+
+
+class StaticKey:
+    """One verification key, built once.
+
+    ``material`` is an HMAC secret (str or bytes), a PEM public key, private key or
+    certificate, or a JWK (dict, or its JSON text). A secret or PEM needs
+    ``algorithm``; a JWK takes it from its ``alg`` or, without one, allows the
+    algorithms of its key type. ``kid`` defaults to the JWK's ``kid``.
+    """
+
+    __slots__ = ("_verifiers", "algorithms", "kid")
+
+    kid: str | None
+    algorithms: frozenset[str]
+    supports_sync = True
+
+    def __init__(
+        self, material: KeyMaterial, algorithm: str | None = None, kid: str | None = None
+    ) -> None:
+        self._load(material, algorithm, kid, infer=False)
+
+    @classmethod
+    def infer(cls, material: KeyMaterial, kid: str | None = None) -> StaticKey:
+        """A key whose algorithms follow from the material alone (PEM type, JWK, secret)."""
+        key = cls.__new__(cls)
+        key._load(material, None, kid, infer=True)
+        return key
+
+    def _load(
+        self, material: KeyMaterial, algorithm: str | None, kid: str | None, *, infer: bool
+    ) -> None:
+        if algorithm is not None and algorithm not in SUPPORTED_ALGORITHMS:
+            raise ConfigurationError(
+                f"unknown or unsupported algorithm {algorithm!r}; "
+                f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
+            )
+        jwk = _as_jwk(material)
+        if jwk is not None:
+            algorithm, kid = _check_jwk_metadata(jwk, algorithm, kid)
+            infer = True
+        elif algorithm is None and not infer:
+            raise ConfigurationError(
+                "an algorithm is required for a secret or PEM key, "
+                "e.g. StaticKey(secret, algorithm='HS256')"
+            )
+        if kid is not None and not isinstance(kid, str):
+            raise ConfigurationError("kid must be a string")
+        self.kid = kid
+        self._verifiers = _build_verifiers(material, jwk, algorithm)
+        self.algorithms = frozenset(self._verifiers)
+
+    def verify(self, algorithm: str, signing_input: bytes, signature: bytes) -> bool:
+        """Check a signature made with ``algorithm``; False when the key does not allow it."""
+        key = self._verifiers.get(algorithm)
+        return key is not None and _jose.verify_signature(key, signing_input, signature)
+
+    # A single key is its own resolver.
+    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        token_kid = header.get("kid")
+        if self.kid is not None and token_kid is not None and token_kid != self.kid:
+            return ()
+        return (self,)
+
+    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        return self.resolve(header, claims)
+
+    def __repr__(self) -> str:
+        return f"StaticKey(kid={self.kid!r}, algorithms={sorted(self.algorithms)!r})"
+
+
+def _as_jwk(material: KeyMaterial) -> dict[str, Any] | None:
+    if isinstance(material, Mapping):
+        return dict(material)
+    text = material.strip() if isinstance(material, str) else None
+    if text is not None and text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError("key material looks like JSON but is not") from exc
+        if isinstance(parsed, dict):
+            return parsed
+        raise ConfigurationError("a JWK must be a JSON object")
+    if not isinstance(material, str | bytes):
+        raise ConfigurationError("key material must be str, bytes or a JWK mapping")
+    return None
+
+
+def _check_jwk_metadata(
+    jwk: dict[str, Any], algorithm: str | None, kid: str | None
+) -> tuple[str | None, str | None]:
+    if jwk.get("use", "sig") != "sig":
+        raise _UnsupportedKey("the JWK is for encryption (use != 'sig')")
+    key_ops = jwk.get("key_ops")
+    if key_ops is not None and "verify" not in key_ops:
+        raise _UnsupportedKey("the JWK's key_ops do not include 'verify'")
+    jwk_alg = jwk.get("alg")
+    if jwk_alg is not None:
+        if jwk_alg not in SUPPORTED_ALGORITHMS:
+            raise _UnsupportedKey(f"unsupported JWK alg {jwk_alg!r}")
+        if algorithm is not None and algorithm != jwk_alg:
+            raise ConfigurationError(f"algorithm {algorithm!r} contradicts the JWK's alg")
+    jwk_kid = jwk.get("kid")
+    if kid is not None and jwk_kid is not None and kid != jwk_kid:
+        raise ConfigurationError("kid contradicts the JWK's kid")
+    return algorithm or jwk_alg, kid if kid is not None else jwk_kid
+
+
+def _build_verifiers(
+    material: KeyMaterial, jwk: dict[str, Any] | None, algorithm: str | None
+) -> dict[str, Key]:
+    if jwk is not None:
+        kty = jwk.get("kty")
+        if kty == "oct":
+            return _hmac_verifiers(_jwk_secret(jwk), algorithm)
+        if kty not in ("RSA", "EC"):
+            raise _UnsupportedKey(f"unsupported JWK key type {kty!r}")
+        return _asymmetric_verifiers(_jose.load_jwk(jwk), algorithm)
+    if isinstance(material, str):
+        raw = material.encode("utf-8")
+    elif isinstance(material, bytes):
+        raw = material
+    else:
+        raise ConfigurationError("key material must be str, bytes or a JWK mapping")
+    is_pem = b"-----BEGIN" in raw
+    if algorithm in HMAC_ALGORITHMS or (algorithm is None and not is_pem):
+        return _hmac_verifiers(raw, algorithm)
+    if not is_pem:
+        raise ConfigurationError(f"{algorithm} keys are given as PEM or as a JWK")
+    return _asymmetric_verifiers(_jose.load_pem(raw), algorithm)
+
+
+def _jwk_secret(jwk: Mapping[str, Any]) -> bytes:
+    k = jwk.get("k")
+    if not isinstance(k, str):
+        raise ConfigurationError("an oct JWK needs its secret in 'k'")
+    try:
+        return b64url_decode(k)
+    except ValueError as exc:
+        raise ConfigurationError("the oct JWK's 'k' is not base64url") from exc
+
+
+def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, Key]:
+    if algorithm is not None and algorithm not in HMAC_ALGORITHMS:
+        raise ConfigurationError(f"{algorithm} needs an RSA or EC key, not a shared secret")
+    if _jose.looks_asymmetric(secret):
+        raise ConfigurationError(
+            "public-key material (PEM, DER, OpenSSH or JWK) cannot be an HMAC secret"
+        )
+    wanted = [algorithm] if algorithm else list(HMAC_ALGORITHMS)
+    allowed = [alg for alg in wanted if len(secret) >= HMAC_ALGORITHMS[alg]]
+    if not allowed:
+        need = HMAC_ALGORITHMS[wanted[0]]
+        raise ConfigurationError(
+            f"the HMAC secret has {len(secret)} bytes; {wanted[0]} needs at least {need}"
+        )
+    return {alg: _jose.hmac_key(secret, alg) for alg in allowed}
+
+
+def _asymmetric_verifiers(loaded: _jose.LoadedKey, algorithm: str | None) -> dict[str, Key]:
+    if loaded.kty == "RSA":
+        if loaded.size_bits < MIN_RSA_BITS:
+            raise ConfigurationError(
+                f"RSA keys need at least {MIN_RSA_BITS} bits; this one has {loaded.size_bits}"
+            )
+        family = sorted(RSA_ALGORITHMS)
+    else:
+        family = [alg for alg, curve in EC_ALGORITHMS.items() if curve == loaded.curve]
+    if algorithm is not None:
+        if algorithm not in family:
+            raise ConfigurationError(
+                f"{algorithm} cannot be used with this {loaded.kty} key "
+                f"(it allows {', '.join(family)})"
+            )
+        family = [algorithm]
+    return {alg: _jose.public_key(loaded, alg) for alg in family}
+
+
+@runtime_checkable
+class KeyResolver(Protocol):
+    """Finds the candidate keys for a token from its (unverified) header and claims.
+
+    ``resolve`` serves WSGI, ``aresolve`` ASGI. Only keys whose ``kid`` matches may
+    be returned: the verifier does not try a whole key set in turn.
+    """
+
+    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]: ...
+
+    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]: ...
+
+
+class KeySet:
+    """A static JWKS (``{"keys": [...]}``) or a list of keys, selected by ``kid``.
+
+    JWKs for encryption or of unsupported types are skipped with a log line; broken
+    material and ambiguous sets (several keys, some without ``kid``; a repeated
+    ``kid`` for the same algorithm) are configuration errors.
+    """
+
+    supports_sync = True
+
+    def __init__(self, keys: Mapping[str, Any] | Iterable[StaticKey | Mapping[str, Any]]) -> None:
+        entries = _jwks_entries(keys)
+        loaded: list[StaticKey] = []
+        for index, entry in enumerate(entries):
+            if isinstance(entry, StaticKey):
+                loaded.append(entry)
+                continue
+            if not isinstance(entry, Mapping):
+                raise ConfigurationError(f"key #{index} is neither a StaticKey nor a JWK")
+            try:
+                loaded.append(StaticKey(entry))
+            except _UnsupportedKey as exc:
+                logger.warning("skipping key #%d (kid=%r): %s", index, entry.get("kid"), exc)
+        if not loaded:
+            raise ConfigurationError("the key set holds no usable verification key")
+        if len(loaded) > 1 and any(key.kid is None for key in loaded):
+            raise ConfigurationError("in a set of several keys every key needs a kid")
+        self._keys = tuple(loaded)
+        self._by_kid: dict[str | None, tuple[StaticKey, ...]] = {}
+        for key in loaded:
+            same_kid = self._by_kid.get(key.kid, ())
+            if any(other.algorithms & key.algorithms for other in same_kid):
+                raise ConfigurationError(f"two keys share kid {key.kid!r} and an algorithm")
+            self._by_kid[key.kid] = (*same_kid, key)
+
+    @property
+    def keys(self) -> tuple[StaticKey, ...]:
+        return self._keys
+
+    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        kid = header.get("kid")
+        if kid is None:
+            return self._keys if len(self._keys) == 1 else ()
+        return self._by_kid.get(kid, ())
+
+    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        return self.resolve(header, claims)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"KeySet({list(self._keys)!r})"
+
+
+def _jwks_entries(keys: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
+    if isinstance(keys, Mapping):
+        entries = keys.get("keys")
+        if not isinstance(entries, list):
+            raise ConfigurationError("a JWKS document is a JSON object with a 'keys' list")
+        return entries
+    if isinstance(keys, str | bytes):
+        raise ConfigurationError("KeySet takes a JWKS document or a list of keys")
+    return list(keys)
+
+
+ResolverResult: TypeAlias = "StaticKey | KeyMaterial | Sequence[StaticKey | KeyMaterial] | None"
+ResolverFunction: TypeAlias = Callable[
+    [Header, Claims], "ResolverResult | Awaitable[ResolverResult]"
+]
+
+
+class CallableResolver:
+    """Adapts ``fn(header, claims)`` returning key material, a ``StaticKey`` or a list.
+
+    Raw material is turned into a key by its type (:meth:`StaticKey.infer`), and the
+    keys built from str/bytes material are kept in a small LRU so a PEM is not parsed
+    on every request. An ``async def`` resolver works only under ASGI.
+    """
+
+    _CACHE_SIZE = 64
+
+    def __init__(self, fn: ResolverFunction) -> None:
+        self._fn = fn
+        self.supports_sync = not _is_async_callable(fn)
+        self._built: OrderedDict[str | bytes, StaticKey] = OrderedDict()
+
+    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        result = self._fn(header, claims)
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError("an async key resolver cannot serve a synchronous (WSGI) request")
+        return self._keys(result)
+
+    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+        result = self._fn(header, claims)
+        if inspect.isawaitable(result):
+            result = await result
+        return self._keys(result)
+
+    def _keys(self, result: Any) -> Sequence[StaticKey]:
+        if result is None:
+            return ()
+        if isinstance(result, StaticKey | str | bytes | Mapping):
+            return (self._key(result),)
+        return tuple(self._key(item) for item in result)
+
+    def _key(self, item: StaticKey | KeyMaterial) -> StaticKey:
+        if isinstance(item, StaticKey):
+            return item
+        if isinstance(item, Mapping):
+            return StaticKey.infer(item)
+        key = self._built.get(item)
+        if key is None:
+            key = StaticKey.infer(item)
+            self._built[item] = key
+            if len(self._built) > self._CACHE_SIZE:
+                self._built.popitem(last=False)
+        else:
+            self._built.move_to_end(item)
+        return key
+
+
+def _is_async_callable(fn: object) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 (callable objects with async __call__)
+    )
+
+
+def as_resolver(keys: object) -> KeyResolver:
+    """Turn whatever ``Verifier(keys)`` was given into a resolver, or refuse at start-up."""
+    if isinstance(keys, StaticKey | KeySet):
+        return keys
+    if isinstance(keys, str | bytes):
+        raise ConfigurationError(
+            "wrap a secret or PEM in StaticKey(material, algorithm=...) so the algorithm "
+            "is chosen by you, not by the token"
+        )
+    if isinstance(keys, Mapping):
+        return KeySet(keys) if "keys" in keys else StaticKey(keys)
+    if isinstance(keys, KeyResolver):
+        return keys
+    if callable(keys):
+        return CallableResolver(keys)
+    if isinstance(keys, Iterable):
+        return KeySet(keys)
+    raise ConfigurationError(f"cannot use {type(keys).__name__} as keys")

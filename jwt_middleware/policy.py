@@ -1,0 +1,380 @@
+"""The HTTP decision shared by both adapters: who may pass, and what a refusal says.
+
+:class:`AuthPolicy` sees a :class:`RequestView` and answers :class:`Allowed` or
+:class:`Rejected`. Its steps are pure; ``authenticate`` and ``aauthenticate`` only
+differ in how they call the verifier (the key lookup may do I/O).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from .csrf import CSRFCheck
+from .errors import (
+    AuthError,
+    ConfigurationError,
+    CSRFFailed,
+    InsufficientScope,
+    InvalidRequest,
+    MissingToken,
+    VerificationFailed,
+)
+from .request import RequestView
+from .responses import SCOPE_TOKEN, ErrorResponse, check_realm, render
+from .sources import BearerHeader, TokenSource, query_carries_token
+from .verifier import VerifiedToken, Verifier
+
+logger = logging.getLogger("jwt_middleware")
+
+CLAIMS_KEY = "jwt.claims"
+"""Where the verified claims (a dict, or None for an anonymous request) are stored."""
+HEADER_KEY = "jwt.header"
+"""Where the verified token's JOSE header is stored."""
+SCOPES_KEY = "jwt.scopes"
+"""Where the token's scopes (a tuple of strings) are stored in the WSGI environ."""
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """Pass the request on. ``token`` is None for exempt and anonymous requests."""
+
+    reason: str  # "ok", "anonymous", "exempt" or "preflight"
+    token: VerifiedToken | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Answer with ``response``; the wrapped app is not called."""
+
+    error: AuthError
+    response: ErrorResponse
+
+
+Outcome = Allowed | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class AuthEvent:
+    """One decision, for ``on_decision``. ``reason`` is a stable code: ``ok``,
+    ``anonymous``, ``exempt``, ``preflight``, or the error's ``reason`` (``missing``,
+    ``malformed``, ``expired``, ``bad_signature``, ``unknown_key``, ...). ``status``
+    is None when the request went on to the app. ``kid`` and ``issuer`` come from the
+    token and are unverified on a rejection."""
+
+    reason: str
+    status: int | None
+    method: str
+    path: str
+    source: str | None = None
+    kid: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+
+
+ErrorResponseHook = Callable[[AuthError, ErrorResponse], ErrorResponse]
+DecisionHook = Callable[[AuthEvent], None]
+
+
+class MiddlewareOptions(TypedDict, total=False):
+    """The keyword arguments both ``JWTMiddleware`` adapters accept (see AuthPolicy)."""
+
+    sources: Iterable[TokenSource]
+    exempt: Iterable[str]
+    optional: bool
+    realm: str | None
+    required_scopes: Iterable[str]
+    allow_preflight: bool
+    reject_query_token: bool
+    csrf: bool
+    trusted_origins: Iterable[str]
+    csrf_cookie: str | None
+    csrf_header: str | None
+    error_response: ErrorResponseHook | None
+    on_decision: DecisionHook | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    token: str
+    source: TokenSource
+
+
+class AuthPolicy:
+    """Decides each request; built once, at start-up, where configuration is checked.
+
+    - ``sources``: tried in order; the first that holds a token wins.
+    - ``exempt``: paths that need no token; ``"/health"`` is exact, ``"/public/"``
+      (trailing slash) a prefix. Paths with ``.``/``..`` segments are never exempt.
+    - ``optional``: requests without a token pass anonymously; bad tokens still fail.
+    - ``required_scopes``: every one must be in the token's ``scope``/``scp`` (403).
+    - ``allow_preflight``: CORS preflights (``OPTIONS`` + ``Access-Control-Request-
+      Method``) pass without a token, so a CORS middleware inside can answer them.
+    - ``reject_query_token``: an ``access_token`` query parameter is a 400.
+    - ``csrf``, ``trusted_origins``, ``csrf_cookie``, ``csrf_header``: see :mod:`csrf`.
+    - ``error_response(error, default) -> ErrorResponse``: customise refusals.
+    - ``on_decision(event)``: observe every decision (metrics, audit).
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        sources: Iterable[TokenSource] = (BearerHeader(),),
+        exempt: Iterable[str] = (),
+        optional: bool = False,
+        realm: str | None = None,
+        required_scopes: Iterable[str] = (),
+        allow_preflight: bool = True,
+        reject_query_token: bool = True,
+        csrf: bool = True,
+        trusted_origins: Iterable[str] = (),
+        csrf_cookie: str | None = "csrf_token",
+        csrf_header: str | None = "X-CSRF-Token",
+        error_response: ErrorResponseHook | None = None,
+        on_decision: DecisionHook | None = None,
+    ) -> None:
+        if not isinstance(verifier, Verifier):
+            raise ConfigurationError("verifier must be a jwt_middleware.Verifier")
+        self.verifier = verifier
+        self._sources = tuple(sources)
+        if not self._sources:
+            raise ConfigurationError("at least one token source is needed")
+        self._exempt = ExemptPaths(exempt)
+        self._optional = bool(optional)
+        self._realm = check_realm(realm)
+        if isinstance(required_scopes, str):
+            required_scopes = required_scopes.split()
+        self._required_scopes = tuple(required_scopes)
+        if not all(SCOPE_TOKEN.fullmatch(s) for s in self._required_scopes):
+            raise ConfigurationError("required scopes must be RFC 6750 scope tokens")
+        if self._optional and self._required_scopes:
+            raise ConfigurationError(
+                "optional=True admits anonymous requests; required_scopes "
+                "cannot hold for them (check scopes per route instead)"
+            )
+        self._allow_preflight = bool(allow_preflight)
+        self._reject_query_token = bool(reject_query_token)
+        self._csrf = (
+            CSRFCheck(
+                trusted_origins=trusted_origins, cookie_name=csrf_cookie, header_name=csrf_header
+            )
+            if csrf
+            else None
+        )
+        self._error_response = error_response
+        self._on_decision = on_decision
+
+    def authenticate(self, request: RequestView) -> Outcome:
+        step = self._begin(request)
+        if not isinstance(step, _Pending):
+            return step
+        try:
+            verified = self.verifier.verify_token(step.token)
+        except Exception as exc:  # fail closed: any failure is a refusal
+            return self._reject(request, exc, step.source)
+        return self._complete(request, verified, step.source)
+
+    async def aauthenticate(self, request: RequestView) -> Outcome:
+        step = self._begin(request)
+        if not isinstance(step, _Pending):
+            return step
+        try:
+            verified = await self.verifier.averify_token(step.token)
+        except Exception as exc:  # fail closed: any failure is a refusal
+            return self._reject(request, exc, step.source)
+        return self._complete(request, verified, step.source)
+
+    # -- pure steps -----------------------------------------------------------------
+
+    def _begin(self, request: RequestView) -> Outcome | _Pending:
+        if self._exempt.matches(request.path):
+            return self._allow(request, "exempt")
+        if (
+            self._allow_preflight
+            and request.method == "OPTIONS"
+            and request.header("access-control-request-method") is not None
+        ):
+            return self._allow(request, "preflight")
+        try:
+            if self._reject_query_token and query_carries_token(request.query_string):
+                raise InvalidRequest("a token in the query string")
+            for source in self._sources:
+                token = source.extract(request)
+                if token is None:
+                    continue
+                if (
+                    source.sent_automatically
+                    and self._csrf is not None
+                    and self._csrf.applies_to(request)
+                    and not self._csrf.passes(request)
+                ):
+                    raise CSRFFailed()
+                return _Pending(token, source)
+            if self._optional:
+                return self._allow(request, "anonymous")
+            raise MissingToken()
+        except AuthError as error:
+            return self._reject(request, error, None)
+
+    def _complete(
+        self, request: RequestView, verified: VerifiedToken, source: TokenSource
+    ) -> Outcome:
+        scopes = scopes_of(verified.claims)
+        if any(scope not in scopes for scope in self._required_scopes):
+            error = InsufficientScope(self._required_scopes)
+            error.kid = _text(verified.header.get("kid"))
+            error.issuer = _text(verified.claims.get("iss"))
+            return self._reject(request, error, source)
+        if self._observed():
+            claims = verified.claims
+            self._record(
+                AuthEvent(
+                    "ok",
+                    None,
+                    request.method,
+                    request.path,
+                    repr(source),
+                    kid=_text(verified.header.get("kid")),
+                    issuer=_text(claims.get("iss")),
+                    subject=_text(claims.get("sub")),
+                )
+            )
+        return Allowed("ok", verified, scopes)
+
+    def _allow(self, request: RequestView, reason: str) -> Allowed:
+        if self._observed():
+            self._record(AuthEvent(reason, None, request.method, request.path))
+        return Allowed(reason)
+
+    def _reject(self, request: RequestView, exc: Exception, source: TokenSource | None) -> Rejected:
+        if isinstance(exc, AuthError):
+            error = exc
+        else:
+            logger.error(
+                "token verification failed unexpectedly (%s); refusing",
+                type(exc).__name__,
+                exc_info=exc,
+            )
+            error = VerificationFailed()
+        response = self._customised(error, render(error, self._realm))
+        event = AuthEvent(
+            error.reason,
+            response.status,
+            request.method,
+            request.path,
+            repr(source) if source else None,
+            kid=error.kid,
+            issuer=error.issuer,
+        )
+        logger.info(
+            "refused %s %s with %d %s: %s (kid=%s iss=%s)",
+            event.method,
+            _loggable(event.path),
+            event.status,
+            event.reason,
+            error,
+            _loggable(event.kid),
+            _loggable(event.issuer),
+        )
+        self._record(event)
+        return Rejected(error, response)
+
+    def _customised(self, error: AuthError, default: ErrorResponse) -> ErrorResponse:
+        if self._error_response is None:
+            return default
+        try:
+            custom = self._error_response(error, default)
+        except Exception:
+            logger.exception("the error_response hook failed; sending the default")
+            return default
+        if not is_sendable(custom):
+            logger.error("the error_response hook returned an unsendable response")
+            return default
+        return custom
+
+    def _observed(self) -> bool:
+        return self._on_decision is not None or logger.isEnabledFor(logging.DEBUG)
+
+    def _record(self, event: AuthEvent) -> None:
+        if event.status is None and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "allowed %s %s: %s (kid=%s iss=%s)",
+                event.method,
+                _loggable(event.path),
+                event.reason,
+                _loggable(event.kid),
+                _loggable(event.issuer),
+            )
+        if self._on_decision is not None:
+            try:
+                self._on_decision(event)
+            except Exception:
+                logger.exception("the on_decision hook failed")
+
+
+class ExemptPaths:
+    """Exact paths and ``/prefix/`` entries; no prefix confusion, no dot segments.
+
+    ``"/public/"`` covers ``/public/x`` but never ``/publicity``; ``"/"`` alone is the
+    exact path ``/``, not a prefix of every path."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        if isinstance(entries, str):
+            entries = (entries,)
+        entries = tuple(entries)
+        for entry in entries:
+            if not isinstance(entry, str) or not entry.startswith("/"):
+                raise ConfigurationError(f"exempt path {entry!r} must start with '/'")
+        # "/" alone is the home page, not a prefix of everything.
+        self._exact = frozenset(e for e in entries if not e.endswith("/") or e == "/")
+        self._prefixes = tuple(e for e in entries if e.endswith("/") and e != "/")
+
+    def matches(self, path: str) -> bool:
+        if path not in self._exact and not path.startswith(self._prefixes):
+            return False
+        # "/public/../admin" must not ride on "/public/": whatever later resolves
+        # the dot segments (a proxy, a router, the filesystem) would see /admin.
+        return "\\" not in path and not any(seg in (".", "..") for seg in path.split("/"))
+
+
+def is_sendable(response: object) -> bool:
+    """An ``ErrorResponse`` both adapters can write: a 4xx/5xx status, latin-1 headers."""
+    if not isinstance(response, ErrorResponse) or not isinstance(response.body, bytes):
+        return False
+    if isinstance(response.status, bool) or not isinstance(response.status, int):
+        return False
+    if not 400 <= response.status <= 599:
+        return False
+    try:
+        for name, value in response.headers:
+            name.encode("latin-1")
+            value.encode("latin-1")
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return not any("\r" in n + v or "\n" in n + v for n, v in response.headers)
+
+
+def scopes_of(claims: dict[str, Any]) -> tuple[str, ...]:
+    """Scopes from ``scope`` (space-separated, RFC 8693) or ``scp`` (list or string)."""
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            return tuple(value.split())
+        if isinstance(value, list):
+            return tuple(item for item in value if isinstance(item, str))
+    return ()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _loggable(value: str | None, limit: int = 80) -> str:
+    """Quote text that came from the client, so it cannot forge log lines."""
+    if value is None:
+        return "-"
+    return repr(value[:limit] + ("..." if len(value) > limit else ""))

@@ -1,0 +1,65 @@
+"""Rendering a rejection as RFC 6750 prescribes, the same bytes for WSGI and ASGI.
+
+Status, ``WWW-Authenticate`` challenge, ``Cache-Control: no-store`` and a JSON body
+``{"error": ..., "error_description": ...}``. Every string in it is ours: nothing
+the client sent is echoed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from .errors import AuthError, ConfigurationError, InsufficientScope, KeysUnavailable
+
+# RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+# A realm goes into a quoted-string; keep it to printable ASCII without quote or backslash.
+_REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorResponse:
+    """What the client receives instead of the app's answer."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def check_realm(realm: str | None) -> str | None:
+    if realm is not None and (not isinstance(realm, str) or not _REALM.fullmatch(realm)):
+        raise ConfigurationError("realm must be printable ASCII without quotes or backslashes")
+    return realm
+
+
+def challenge(error: AuthError, realm: str | None) -> str | None:
+    """The ``WWW-Authenticate`` value for ``error``, or None when it takes none."""
+    if error.status not in (400, 401) and not isinstance(error, InsufficientScope):
+        return None  # 403 CSRF and 503: not an authentication challenge
+    params = [f'realm="{realm}"'] if realm is not None else []
+    if error.error is not None:
+        params.append(f'error="{error.error}"')
+        params.append(f'error_description="{error.description}"')
+    if isinstance(error, InsufficientScope) and error.required:
+        params.append(f'scope="{" ".join(error.required)}"')
+    return "Bearer " + ", ".join(params) if params else "Bearer"
+
+
+def render(error: AuthError, realm: str | None) -> ErrorResponse:
+    body = json.dumps(
+        {"error": error.body_error, "error_description": error.description},
+        separators=(",", ":"),
+    ).encode("ascii")
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"),
+    ]
+    value = challenge(error, realm)
+    if value is not None:
+        headers.append(("WWW-Authenticate", value))
+    if isinstance(error, KeysUnavailable):
+        headers.append(("Retry-After", str(max(1, int(error.retry_after)))))
+    return ErrorResponse(error.status, tuple(headers), body)

@@ -1,0 +1,265 @@
+"""The verification pipeline: one sans-IO core, a sync and an async driver.
+
+``verify_token`` and ``averify_token`` differ in one line, the call to the key
+resolver (the only I/O); parsing, header checks, signature and claim checks are the
+same pure methods for both.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import compact
+from .errors import (
+    AuthError,
+    BadSignature,
+    ConfigurationError,
+    DisallowedAlgorithm,
+    ExpiredToken,
+    InvalidClaims,
+    MalformedToken,
+    NotYetValid,
+    UnknownKey,
+    WrongTokenType,
+)
+from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey, as_resolver
+
+DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
+"""Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
+
+_MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token whose signature and claims were checked."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+class Verifier:
+    """Verifies compact JWS tokens against the keys you configure.
+
+    ``keys`` is a :class:`StaticKey`, a :class:`KeySet` or JWKS document, any
+    :class:`KeyResolver`, or a callable ``(header, claims) -> key material``.
+    ``issuer`` and ``audience`` take a string or a list; a configured audience makes
+    ``aud`` required, and a token that carries ``aud`` is refused when no audience is
+    configured (RFC 7519 section 4.1.3). ``token_types`` lists accepted JOSE ``typ``
+    values (``None`` for absent); ``algorithms`` narrows what the keys allow.
+    """
+
+    def __init__(
+        self,
+        keys: object,
+        *,
+        algorithms: Iterable[str] | None = None,
+        issuer: str | Iterable[str] | None = None,
+        audience: str | Iterable[str] | None = None,
+        leeway: float = 0,
+        required_claims: Iterable[str] = ("exp",),
+        max_age: float | None = None,
+        token_types: Iterable[str | None] | None = None,
+        max_token_bytes: int = 8192,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._resolver = as_resolver(keys)
+        self._algorithms = _algorithms(algorithms)
+        self._issuers = _string_set(issuer, "issuer")
+        self._audiences = _string_set(audience, "audience")
+        if not _is_number(leeway) or leeway < 0:
+            raise ConfigurationError("leeway must be a non-negative number of seconds")
+        if max_age is not None and (not _is_number(max_age) or max_age <= 0):
+            raise ConfigurationError("max_age must be a positive number of seconds")
+        if isinstance(max_token_bytes, bool) or not isinstance(max_token_bytes, int):
+            raise ConfigurationError("max_token_bytes must be an int")
+        if max_token_bytes < 64:
+            raise ConfigurationError("max_token_bytes must be at least 64")
+        if isinstance(required_claims, str):
+            raise ConfigurationError("required_claims is a list of claim names")
+        self._required = tuple(required_claims)
+        if max_age is not None and "iat" not in self._required:
+            self._required += ("iat",)
+        self._token_types = frozenset(
+            _media_type(t) if t is not None else None
+            for t in (DEFAULT_TOKEN_TYPES if token_types is None else token_types)
+        )
+        self._leeway = leeway
+        self._max_age = max_age
+        self._max_token_bytes = max_token_bytes
+        self._clock = clock
+
+    @property
+    def resolver(self) -> KeyResolver:
+        return self._resolver
+
+    @property
+    def supports_sync(self) -> bool:
+        """False when the key resolver can only run under an event loop (ASGI)."""
+        return bool(getattr(self._resolver, "supports_sync", True))
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""
+        return self.verify_token(token).claims
+
+    async def averify(self, token: str) -> dict[str, Any]:
+        return (await self.averify_token(token)).claims
+
+    def verify_token(self, token: str) -> VerifiedToken:
+        parsed = self._parse(token)
+        try:
+            keys = self._resolver.resolve(parsed.header, parsed.claims)
+            return self._finish(parsed, keys)
+        except AuthError as error:
+            _add_context(error, parsed)
+            raise
+
+    async def averify_token(self, token: str) -> VerifiedToken:
+        parsed = self._parse(token)
+        try:
+            keys = await self._resolver.aresolve(parsed.header, parsed.claims)
+            return self._finish(parsed, keys)
+        except AuthError as error:
+            _add_context(error, parsed)
+            raise
+
+    # -- the pure steps ------------------------------------------------------------
+
+    def _parse(self, token: str) -> compact.ParsedToken:
+        parsed = compact.parse(token, self._max_token_bytes)
+        try:
+            self._check_header(parsed.header)
+        except AuthError as error:
+            _add_context(error, parsed)
+            raise
+        return parsed
+
+    def _check_header(self, header: dict[str, Any]) -> None:
+        alg = header.get("alg")
+        if not isinstance(alg, str):
+            raise MalformedToken("the header has no alg")
+        if alg not in self._algorithms:
+            raise DisallowedAlgorithm(f"alg {alg[:20]!r} is not accepted")
+        if "crit" in header:
+            # We implement no JWS extension, so every critical one is unknown (RFC 7515 4.1.11).
+            raise MalformedToken("the header names critical extensions")
+        if "enc" in header or "b64" in header or "zip" in header:
+            raise MalformedToken("JWE or unencoded-payload headers in a JWS")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise MalformedToken("kid is not a string")
+        cty = header.get("cty")
+        if isinstance(cty, str) and _media_type(cty) == "jwt":
+            raise MalformedToken("nested JWTs are not accepted")
+        typ = header.get("typ")
+        if typ is not None and not isinstance(typ, str):
+            raise MalformedToken("typ is not a string")
+        if (_media_type(typ) if typ is not None else None) not in self._token_types:
+            raise WrongTokenType(f"typ {typ[:20]!r} is not accepted" if typ else "typ is required")
+
+    def _finish(self, parsed: compact.ParsedToken, keys: Sequence[StaticKey]) -> VerifiedToken:
+        alg: str = parsed.header["alg"]
+        if not keys:
+            raise UnknownKey("no configured key matches the token's kid")
+        usable = [key for key in keys if alg in key.algorithms]
+        if not usable:
+            raise DisallowedAlgorithm(f"the matching key does not allow {alg}")
+        if not any(key.verify(alg, parsed.signing_input, parsed.signature) for key in usable):
+            raise BadSignature()
+        self._check_claims(parsed.claims, self._clock())
+        return VerifiedToken(parsed.header, parsed.claims)
+
+    def _check_claims(self, claims: dict[str, Any], now: float) -> None:
+        for name in self._required:
+            if name not in claims:
+                raise InvalidClaims(f"the {name} claim is required")
+        leeway = self._leeway
+        exp = _numeric_date(claims, "exp")
+        if exp is not None and now >= exp + leeway:
+            raise ExpiredToken()
+        nbf = _numeric_date(claims, "nbf")
+        if nbf is not None and now + leeway < nbf:
+            raise NotYetValid("nbf is in the future")
+        iat = _numeric_date(claims, "iat")
+        if iat is not None:
+            if now + leeway < iat:
+                raise NotYetValid("iat is in the future")
+            if self._max_age is not None and now >= iat + self._max_age + leeway:
+                raise ExpiredToken("older than max_age")
+        for name in ("iss", "sub", "jti"):
+            if name in claims and not isinstance(claims[name], str):
+                raise InvalidClaims(f"{name} is not a string")
+        if self._issuers is not None and claims.get("iss") not in self._issuers:
+            raise InvalidClaims("wrong or missing issuer")
+        self._check_audience(claims)
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        if "aud" not in claims:
+            if self._audiences is not None:
+                raise InvalidClaims("the aud claim is required")
+            return
+        aud = claims["aud"]
+        if isinstance(aud, str):
+            token_audiences = [aud]
+        elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+            token_audiences = aud
+        else:
+            raise InvalidClaims("aud is not a string or a list of strings")
+        if self._audiences is None:
+            raise InvalidClaims("the token names an audience but none is configured")
+        if self._audiences.isdisjoint(token_audiences):
+            raise InvalidClaims("wrong audience")
+
+
+def _add_context(error: AuthError, parsed: compact.ParsedToken) -> None:
+    """Note the token's (unverified) kid and iss on the error, for logs and metrics."""
+    kid, iss = parsed.header.get("kid"), parsed.claims.get("iss")
+    error.kid = kid if isinstance(kid, str) else None
+    error.issuer = iss if isinstance(iss, str) else None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
+    if name not in claims:
+        return None
+    value = claims[name]
+    if not _is_number(value) or abs(value) > _MAX_NUMERIC_DATE:
+        raise InvalidClaims(f"{name} is not a NumericDate")
+    return float(value)
+
+
+def _media_type(value: str) -> str:
+    """RFC 7515 4.1.9: compare case-insensitively, ``application/`` prefix optional."""
+    lowered = value.lower()
+    return lowered.removeprefix("application/")
+
+
+def _algorithms(algorithms: Iterable[str] | None) -> frozenset[str]:
+    if algorithms is None:
+        return SUPPORTED_ALGORITHMS
+    if isinstance(algorithms, str):
+        algorithms = (algorithms,)
+    chosen = frozenset(algorithms)
+    unknown = chosen - SUPPORTED_ALGORITHMS
+    if unknown or not chosen:
+        raise ConfigurationError(
+            f"unknown or unsupported algorithms {sorted(unknown)!r}; "
+            f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
+        )
+    return chosen
+
+
+def _string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    values = (value,) if isinstance(value, str) else tuple(value)
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise ConfigurationError(f"{name} must be a non-empty string or list of strings")
+    return frozenset(values)

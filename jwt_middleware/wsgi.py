@@ -1,0 +1,99 @@
+"""WSGI adapter: ``app.wsgi_app = JWTMiddleware(app.wsgi_app, verifier=verifier)``.
+
+On success the app finds ``environ["jwt.claims"]``, ``environ["jwt.header"]``,
+``environ["jwt.scopes"]`` and, when the token has a string ``sub``,
+``environ["REMOTE_USER"]``. Refused requests never reach the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from functools import lru_cache
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Unpack
+
+from .errors import ConfigurationError
+from .policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from .request import RequestView
+from .verifier import Verifier
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["JWTMiddleware"]
+
+
+class WSGIRequestView(RequestView):
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        path = environ.get("PATH_INFO") or "/"
+        if not path.isascii():
+            # PEP 3333 hands bytes over as latin-1; routers match the UTF-8 text.
+            with contextlib.suppress(UnicodeEncodeError):
+                path = path.encode("latin-1").decode("utf-8", "replace")
+        super().__init__(
+            environ.get("REQUEST_METHOD", "GET").upper(),
+            path,
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("QUERY_STRING", ""),
+        )
+        self._environ = environ
+
+    def header_values(self, name: str) -> list[str]:
+        value = self._environ.get(_environ_key(name))
+        return [value] if isinstance(value, str) else []
+
+    @property
+    def host(self) -> str:
+        host = self._environ.get("HTTP_HOST")
+        if host:
+            return str(host)
+        return f"{self._environ.get('SERVER_NAME', '')}:{self._environ.get('SERVER_PORT', '')}"
+
+
+@lru_cache(maxsize=64)
+def _environ_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+class JWTMiddleware:
+    """Wraps a WSGI app; keyword arguments as :class:`~jwt_middleware.policy.AuthPolicy`."""
+
+    def __init__(
+        self, app: WSGIApplication, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]
+    ) -> None:
+        self.app = app
+        self.policy = AuthPolicy(verifier, **options)
+        if not verifier.supports_sync:
+            raise ConfigurationError(
+                "the verifier's key resolver is async-only; use jwt_middleware.asgi, "
+                "or give a synchronous resolver"
+            )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        outcome = self.policy.authenticate(WSGIRequestView(environ))
+        if isinstance(outcome, Rejected):
+            response = outcome.response
+            start_response(_status_line(response.status), list(response.headers))
+            return [response.body]
+        token = outcome.token
+        environ[SCOPES_KEY] = outcome.scopes
+        if token is None:
+            environ.setdefault(CLAIMS_KEY, None)
+            environ.setdefault(HEADER_KEY, None)
+        else:
+            environ[CLAIMS_KEY] = token.claims
+            environ[HEADER_KEY] = token.header
+            subject: Any = token.claims.get("sub")
+            if isinstance(subject, str):
+                environ["REMOTE_USER"] = subject
+        return self.app(environ, start_response)
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
