@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,11 @@ class Keys:
         return StaticKey(pem_public(private), alg, kid=kid)
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
 @pytest.fixture(scope="session")
 def keys() -> Keys:
     return Keys(
@@ -78,8 +83,9 @@ def keys() -> Keys:
     )
 
 
-def sign_raw(header: bytes | dict[str, Any], payload: bytes | dict[str, Any], material: Any,
-             alg: str) -> str:
+def sign_raw(
+    header: bytes | dict[str, Any], payload: bytes | dict[str, Any], material: Any, alg: str
+) -> str:
     """Sign arbitrary header and payload bytes with python-jose's key classes, so tests
     can build hostile tokens (duplicate members, odd types) with valid signatures."""
     header_bytes = header if isinstance(header, bytes) else json.dumps(header).encode()
@@ -101,8 +107,13 @@ def make_token(keys: Keys) -> TokenFactory:
     """``make_token(alg="HS256", kid=None, typ=..., header=None, **claims)``: a signed
     token with ``exp`` an hour after NOW unless a claim overrides it (None drops it)."""
 
-    def factory(alg: str = "HS256", *, kid: str | None = None, header: dict[str, Any] | None = None,
-                **claims: Any) -> str:
+    def factory(
+        alg: str = "HS256",
+        *,
+        kid: str | None = None,
+        header: dict[str, Any] | None = None,
+        **claims: Any,
+    ) -> str:
         body: dict[str, Any] = {"sub": "alice", "iat": NOW, "exp": NOW + 3600, **claims}
         body = {k: v for k, v in body.items() if v is not None}
         head: dict[str, Any] = {"alg": alg, "typ": "JWT"}
@@ -160,8 +171,13 @@ async def asgi_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         "scopes": list(scope["auth"].scopes) if "auth" in scope else [],
     }
     body = json.dumps(seen).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -186,8 +202,13 @@ class WSGIAdapterClient(AdapterClient):
 
     def request(self, method: str, path: str, headers: Headers = ()) -> Reply:
         path, _, query = path.partition("?")
-        response = self._client.open(path, base_url="http://testserver", method=method,
-                                     headers=list(headers), query_string=query)
+        response = self._client.open(
+            path,
+            base_url="http://testserver",
+            method=method,
+            headers=list(headers),
+            query_string=query,
+        )
         raw = list(response.headers.items())
         return Reply(response.status_code, {k.lower(): v for k, v in raw}, response.data, raw)
 
@@ -206,7 +227,6 @@ class ASGIAdapterClient(AdapterClient):
 
 
 @pytest.fixture(params=["wsgi", "asgi"])
-def adapter(request: pytest.FixtureRequest) -> Iterator[Callable[..., AdapterClient]]:
+def adapter(request: pytest.FixtureRequest) -> Callable[..., AdapterClient]:
     """A factory ``adapter(verifier, **options)`` for the WSGI and then the ASGI client."""
-    cls = WSGIAdapterClient if request.param == "wsgi" else ASGIAdapterClient
-    yield cls
+    return WSGIAdapterClient if request.param == "wsgi" else ASGIAdapterClient

@@ -1,0 +1,134 @@
+"""The Verifier on its own: configuration checks, sync/async parity, error context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jwt_middleware import (
+    AuthError,
+    BadSignature,
+    ConfigurationError,
+    DisallowedAlgorithm,
+    ExpiredToken,
+    KeySet,
+    UnknownKey,
+    Verifier,
+)
+
+from .conftest import NOW, Keys, TokenFactory, b64url, sign_raw
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"leeway": -1}, id="negative-leeway"),
+        pytest.param({"leeway": float("nan")}, id="nan-leeway"),
+        pytest.param({"leeway": "5"}, id="string-leeway"),
+        pytest.param({"max_age": 0}, id="zero-max-age"),
+        pytest.param({"issuer": ""}, id="empty-issuer"),
+        pytest.param({"issuer": []}, id="no-issuers"),
+        pytest.param({"audience": ["api", 3]}, id="audience-not-string"),
+        pytest.param({"algorithms": ["none"]}, id="alg-none"),
+        pytest.param({"algorithms": ["HS256", "XS1"]}, id="unknown-alg"),
+        pytest.param({"algorithms": []}, id="no-algs"),
+        pytest.param({"max_token_bytes": True}, id="bool-size"),
+        pytest.param({"max_token_bytes": 10}, id="tiny-size"),
+        pytest.param({"required_claims": "exp"}, id="claims-as-string"),
+    ],
+)
+def test_unsafe_configuration_fails_at_start(keys: Keys, options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        Verifier(keys.verification_key("HS256"), **options)
+
+
+def test_returns_claims(hs_verifier: Verifier, make_token: TokenFactory) -> None:
+    claims = hs_verifier.verify(make_token(scope="a b", custom={"x": [1]}))
+    assert claims["custom"] == {"x": [1]} and claims["sub"] == "alice"
+
+
+def test_clock_is_injectable(keys: Keys, make_token: TokenFactory) -> None:
+    now = [NOW]
+    verifier = Verifier(keys.verification_key("HS256"), clock=lambda: now[0])
+    token = make_token(exp=NOW + 10)
+    verifier.verify(token)
+    now[0] = NOW + 10
+    with pytest.raises(ExpiredToken):
+        verifier.verify(token)
+
+
+CASES = [
+    pytest.param(lambda mk: mk(), None, id="valid"),
+    pytest.param(lambda mk: mk(exp=NOW - 1), ExpiredToken, id="expired"),
+    pytest.param(lambda mk: mk(kid="other"), UnknownKey, id="unknown-kid"),
+    pytest.param(lambda mk: mk("ES256", kid="hs"), DisallowedAlgorithm, id="wrong-family"),
+    pytest.param(lambda mk: mk(kid="hs")[:-2] + "AA", BadSignature, id="bad-signature"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("build", "error"), CASES)
+async def test_sync_and_async_agree(
+    keys: Keys, make_token: TokenFactory, build: Any, error: type[AuthError] | None
+) -> None:
+    verifier = Verifier(KeySet([keys.verification_key("HS256", kid="hs")]), clock=lambda: NOW)
+    token = build(make_token)
+    if error is None:
+        assert verifier.verify(token) == await verifier.averify(token)
+        return
+    with pytest.raises(error):
+        verifier.verify(token)
+    with pytest.raises(error):
+        await verifier.averify(token)
+
+
+@pytest.mark.anyio
+async def test_async_resolver_is_awaited(keys: Keys, make_token: TokenFactory) -> None:
+    calls = []
+
+    async def resolver(header: Any, claims: Any) -> Any:
+        calls.append(header.get("kid"))
+        return keys.verification_key("ES384")
+
+    verifier = Verifier(resolver, clock=lambda: NOW)
+    assert not verifier.supports_sync
+    assert (await verifier.averify(make_token("ES384", kid="k")))["sub"] == "alice"
+    assert calls == ["k"]
+    with pytest.raises(TypeError):
+        verifier.verify(make_token("ES384", kid="k"))
+
+
+def test_errors_carry_unverified_kid_and_issuer(
+    hs_verifier: Verifier, make_token: TokenFactory
+) -> None:
+    with pytest.raises(ExpiredToken) as caught:
+        hs_verifier.verify(make_token(kid="k9", iss="https://idp/", exp=NOW - 1))
+    assert (caught.value.kid, caught.value.issuer) == ("k9", "https://idp/")
+    assert "eyJ" not in str(caught.value)
+
+
+@pytest.mark.parametrize("signature", [b"", b"\x00", b"\x00" * 64, b"\xff" * 64, b"\x01" * 600])
+@pytest.mark.parametrize("alg", ["HS256", "RS256", "ES256", "ES512"])
+def test_garbage_signatures_are_bad_signatures(keys: Keys, alg: str, signature: bytes) -> None:
+    """python-jose exceptions never escape, whatever the signature bytes."""
+    verifier = Verifier(keys.verification_key(alg), clock=lambda: NOW)
+    head, body = b64url(b'{"alg":"%s"}' % alg.encode()), b64url(b'{"exp":%d}' % (NOW + 9))
+    token = f"{head}.{body}.{b64url(signature) or 'AA'}"
+    with pytest.raises(BadSignature):
+        verifier.verify(token)
+
+
+def test_psychic_ecdsa_signature(keys: Keys) -> None:
+    """CVE-2022-21449: r = s = 0 must never verify."""
+    verifier = Verifier(keys.verification_key("ES256"), clock=lambda: NOW)
+    head, body = b64url(b'{"alg":"ES256"}'), b64url(b'{"exp":%d}' % (NOW + 9))
+    with pytest.raises(BadSignature):
+        verifier.verify(f"{head}.{body}.{b64url(bytes(64))}")
+
+
+def test_ec_signature_from_another_curve(keys: Keys) -> None:
+    token = sign_raw({"alg": "ES256"}, {"exp": NOW + 9}, keys.signing_material("ES256"), "ES256")
+    verifier = Verifier(keys.verification_key("ES384"), clock=lambda: NOW)
+    with pytest.raises(DisallowedAlgorithm):
+        verifier.verify(token)
