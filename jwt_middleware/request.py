@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.http import parse_cookie
+from werkzeug.sansio.http import parse_cookie
 
 
 class RequestView(ABC):
@@ -40,7 +40,10 @@ class RequestView(ABC):
         return values[0] if values else None
 
     def cookie_values(self, name: str) -> list[str]:
-        """Every cookie named ``name``; parsed once, with werkzeug's tolerant parser."""
+        """Every cookie named ``name``; parsed once, with werkzeug's tolerant parser.
+
+        (The sans-IO parser: ``werkzeug.http.parse_cookie`` re-decodes its input as
+        UTF-8 and raises on a non-UTF-8 byte, which a client can send.)"""
         if self._cookies is None:
             self._cookies = parse_cookie("; ".join(self.header_values("cookie")))
         return self._cookies.getlist(name)

@@ -221,7 +221,8 @@ class ASGIAdapterClient(AdapterClient):
         self._client = TestClient(self.middleware, base_url="http://testserver")
 
     def request(self, method: str, path: str, headers: Headers = ()) -> Reply:
-        response = self._client.request(method, path, headers=list(headers))
+        raw_headers = [(name, value.encode("latin-1")) for name, value in headers]
+        response = self._client.request(method, path, headers=raw_headers)
         raw = list(response.headers.multi_items())
         return Reply(response.status_code, {k.lower(): v for k, v in raw}, response.content, raw)
 

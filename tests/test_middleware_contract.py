@@ -408,6 +408,15 @@ class TestSources:
             challenge_error="invalid_request",
         )
 
+    def test_non_utf8_cookie_header_is_no_crash(
+        self, adapter: Adapter, hs_verifier: Verifier, make_token: TokenFactory
+    ) -> None:
+        """Found by hypothesis: werkzeug.http.parse_cookie raises on a non-UTF-8 byte."""
+        client = adapter(hs_verifier, sources=[Cookie("access_token")])
+        assert client.get("/", [("Cookie", "a=\x80\xff")]).status == 401
+        reply = client.get("/", [("Cookie", f"x=\xe9; access_token={make_token()}")])
+        assert reply.status == 200
+
     def test_empty_cookie_is_no_token(self, adapter: Adapter, hs_verifier: Verifier) -> None:
         client = adapter(hs_verifier, sources=[Cookie("access_token")])
         assert client.get("/", [("Cookie", "access_token=")]).status == 401

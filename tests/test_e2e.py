@@ -1,0 +1,211 @@
+"""End to end: each example under its real server on a loopback port, driven by real
+HTTP and websocket clients. Servers are started per module and always stopped."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from .conftest import sign_raw
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SECRET = "an end-to-end secret of at least 32 bytes"
+START_TIMEOUT = 20.0
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[str]
+    banner: str
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(example: str, env: dict[str, str]) -> Server:
+    port = free_port()
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("JWT_")}
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / example), "--host", "127.0.0.1", "--port", str(port)],
+        env={**clean_env, **env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{example} exited: {process.stdout.read()}")  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        stop(process)
+        raise RuntimeError(f"{example} did not listen within {START_TIMEOUT}s")
+    banner = ""
+    while "without a token" not in banner and "Using the keys" not in banner:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            break
+        banner += line
+    return Server(f"http://127.0.0.1:{port}", process, banner)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+    if process.stdout:
+        process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def starlette_demo() -> Iterator[Server]:
+    server = start("starlette_app.py", {})
+    yield server
+    stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def starlette_configured() -> Iterator[Server]:
+    server = start(
+        "starlette_app.py",
+        {"JWT_SECRET": SECRET, "JWT_ISSUER": "https://idp/", "JWT_AUDIENCE": "orders"},
+    )
+    yield server
+    stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def flask_configured() -> Iterator[Server]:
+    server = start("flask_app.py", {"JWT_SECRET": SECRET})
+    yield server
+    stop(server.process)
+
+
+def token(**claims: object) -> str:
+    body = {"sub": "carol", "exp": int(time.time()) + 300, **claims}
+    return sign_raw({"alg": "HS256", "typ": "JWT"}, body, SECRET.encode(), "HS256")
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def printed_token(server: Server) -> str:
+    match = re.search(r"Authorization: Bearer ([A-Za-z0-9_.-]+)", server.banner)
+    assert match, server.banner
+    return match.group(1)
+
+
+class TestStarletteUnderUvicorn:
+    def test_demo_banner_token_works(self, starlette_demo: Server) -> None:
+        demo_token = printed_token(starlette_demo)
+        with httpx.Client(base_url=starlette_demo.base_url, timeout=5) as client:
+            reply = client.get("/me", headers=bearer(demo_token))
+            assert reply.status_code == 200
+            assert reply.json()["user"] == "demo-user"
+            refused = client.get("/me")
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == 'Bearer realm="starlette-example"'
+            assert client.get("/health").json() == {"status": "ok"}
+
+    def test_configured_keys_and_claims(self, starlette_configured: Server) -> None:
+        with httpx.Client(base_url=starlette_configured.base_url, timeout=5) as client:
+            good = token(iss="https://idp/", aud="orders", scope="write")
+            assert client.get("/me", headers=bearer(good)).json()["user"] == "carol"
+            assert client.post("/write", headers=bearer(good)).status_code == 201
+            no_write = token(iss="https://idp/", aud="orders", scope="read")
+            assert client.post("/write", headers=bearer(no_write)).status_code == 403
+            wrong_aud = token(iss="https://idp/", aud="billing")
+            reply = client.get("/me", headers=bearer(wrong_aud))
+            assert reply.status_code == 401
+            assert reply.json()["error"] == "invalid_token"
+            assert client.get("/me?access_token=x", headers=bearer(good)).status_code == 400
+
+    def test_streaming_response(self, starlette_configured: Server) -> None:
+        good = token(iss="https://idp/", aud="orders")
+        with (
+            httpx.Client(base_url=starlette_configured.base_url, timeout=5) as client,
+            client.stream("GET", "/countdown", headers=bearer(good)) as reply,
+        ):
+            lines = list(reply.iter_lines())
+        assert lines == ["3", "2", "1", "liftoff, carol"]
+
+    def test_websocket_accepted(self, starlette_configured: Server) -> None:
+        good = token(iss="https://idp/", aud="orders", sub="dave")
+        url = starlette_configured.base_url.replace("http", "ws") + "/ws"
+        with connect(url, additional_headers=bearer(good), open_timeout=5) as ws:
+            assert ws.recv(timeout=5) == "hello dave"
+            ws.send("ping")
+            assert ws.recv(timeout=5) == "ping"
+
+    @pytest.mark.parametrize(
+        ("headers", "status"),
+        [({}, 401), (bearer("x.y.z"), 401), ({"Authorization": "Bearer"}, 400)],
+    )
+    def test_websocket_refused(
+        self, starlette_configured: Server, headers: dict[str, str], status: int
+    ) -> None:
+        url = starlette_configured.base_url.replace("http", "ws") + "/ws"
+        with (
+            pytest.raises(InvalidStatus) as refused,
+            connect(url, additional_headers=headers, open_timeout=5),
+        ):
+            pass  # pragma: no cover
+        assert refused.value.response.status_code == status
+        assert refused.value.response.headers["www-authenticate"].startswith("Bearer")
+
+
+class TestFlaskUnderWerkzeug:
+    def test_protected_and_exempt_routes(self, flask_configured: Server) -> None:
+        with httpx.Client(base_url=flask_configured.base_url, timeout=5) as client:
+            reply = client.get("/me", headers=bearer(token(scope="read write")))
+            assert reply.status_code == 200
+            assert reply.json()["user"] == "carol"
+            assert client.post("/orders", headers=bearer(token(scope="write"))).status_code == 201
+            assert client.post("/orders", headers=bearer(token(scope="read"))).status_code == 403
+            assert client.get("/health").status_code == 200
+            expired = client.get("/me", headers=bearer(token(exp=int(time.time()) - 1)))
+            assert expired.status_code == 401
+            assert "expired" in expired.headers["www-authenticate"]
+
+    def test_two_authorization_headers_on_the_wire(self, flask_configured: Server) -> None:
+        """The server joins repeated headers with a comma; that is still two headers."""
+        connection = http.client.HTTPConnection("127.0.0.1", flask_configured.port, timeout=5)
+        try:
+            connection.putrequest("GET", "/me")
+            connection.putheader("Authorization", f"Bearer {token()}")
+            connection.putheader("Authorization", f"Bearer {token(sub='mallory')}")
+            connection.endheaders()
+            reply = connection.getresponse()
+            assert reply.status == 400
+            assert 'error="invalid_request"' in reply.getheader("WWW-Authenticate", "")
+        finally:
+            connection.close()
