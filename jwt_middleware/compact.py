@@ -50,11 +50,7 @@ def parse(token: str, max_bytes: int) -> ParsedToken:
 def json_object(data: bytes, what: str) -> dict[str, Any]:
     """Decode strict UTF-8 JSON that must be an object (RFC 7519 section 7.2)."""
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constants,
-        )
+        value = _DECODER.decode(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise MalformedToken(f"the {what} is not a JSON object") from exc
     if not isinstance(value, dict):
@@ -72,3 +68,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# Built once: json.loads with hooks would build a new decoder on every call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import string
 from typing import Any
@@ -11,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jwt_middleware import BearerHeader, Cookie, Header, MalformedToken, StaticKey, Verifier
+from jwt_middleware import (
+    AuthError,
+    BearerHeader,
+    Cookie,
+    Header,
+    MalformedToken,
+    StaticKey,
+    Verifier,
+)
 from jwt_middleware.compact import parse
 
 from .conftest import NOW, ASGIAdapterClient, WSGIAdapterClient, sign_raw
@@ -107,10 +117,8 @@ def test_mutated_token_never_passes(client: Any, position: int, replacement: str
 
 @given(token=st.text(max_size=600))
 def test_parser_only_raises_malformed(token: str) -> None:
-    try:
+    with contextlib.suppress(MalformedToken):  # anything else fails the test
         parse(token, 512)
-    except MalformedToken:
-        pass
 
 
 @given(
@@ -142,8 +150,16 @@ def test_signed_but_odd_headers_and_claims(header: dict[str, Any], claims: dict[
     header = {**header, "alg": "HS256"}
     try:
         token = sign_raw(header, claims, SECRET, "HS256")
-    except ValueError:  # json.dumps refuses NaN? no: allows it; other odd floats
+    except ValueError:  # a value json.dumps cannot write
         return
+    try:
+        expected = VERIFIER.verify(token)
+    except AuthError:
+        expected = None
     for client in CLIENTS:
         reply = client.get("/", [("Authorization", f"Bearer {token}")])
-        check(reply.status, reply.body)
+        if expected is None:
+            assert reply.status == 401
+        else:
+            assert reply.status == 200
+            assert reply.json()["claims"] == json.loads(json.dumps(expected))
