@@ -63,11 +63,50 @@ def amedian_ns(make: Callable[[], Any], rounds: int, batch: int) -> float:
 
 def pem(key: Any, private: bool) -> bytes:
     if private:
-        return bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    return bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo))
+        return bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def verify_row(
+    alg: str, claims: dict[str, Any], signing: bytes, public: bytes, rounds: int, batch: int
+) -> str:
+    token = jose_jwt.encode(claims, signing if alg == "HS256" else signing.decode(), algorithm=alg)
+    verifier = Verifier(
+        StaticKey(public, alg), audience="api://orders", issuer="https://idp.example/"
+    )
+    jose_key = jose_jwk.construct(public, alg)
+    public_text = public if alg == "HS256" else public.decode()
+    ours = median_ns(lambda: verifier.verify(token), rounds, batch)
+    jose_prebuilt = median_ns(
+        lambda: jose_jwt.decode(token, jose_key, algorithms=[alg], audience="api://orders"),
+        rounds,
+        batch,
+    )
+    jose_string = median_ns(
+        lambda: jose_jwt.decode(token, public_text, algorithms=[alg], audience="api://orders"),
+        rounds,
+        batch,
+    )
+    peer = median_ns(
+        lambda: pyjwt.decode(token, public, algorithms=[alg], audience="api://orders"),
+        rounds,
+        batch,
+    )
+    return (
+        f"{alg:6} {ours / 1000:8.1f}µ {jose_prebuilt / 1000:8.1f}µ "
+        f"{jose_string / 1000:8.1f}µ {peer / 1000:8.1f}µ   "
+        f"{jose_prebuilt / ours:13.2f} {peer / ours:10.2f}"
+    )
 
 
 def main() -> None:
@@ -79,34 +118,25 @@ def main() -> None:
     now = int(time.time())
     claims = {**CLAIMS, "iat": now, "exp": now + 3600}
     secret = b"benchmark secret of thirty-two+ bytes"
-    private_keys = {"RS256": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                    "ES256": ec.generate_private_key(ec.SECP256R1())}
+    private_keys = {
+        "RS256": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "ES256": ec.generate_private_key(ec.SECP256R1()),
+    }
 
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{rounds} rounds x {batch} calls, medians per call")
-    print(f"{'alg':6} {'ours':>9} {'jose key':>9} {'jose str':>9} {'pyjwt':>9}   "
-          f"{'jose key/ours':>13} {'pyjwt/ours':>10}")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, "
+        f"{rounds} rounds x {batch} calls, medians per call"
+    )
+    print(
+        f"{'alg':6} {'ours':>9} {'jose key':>9} {'jose str':>9} {'pyjwt':>9}   "
+        f"{'jose key/ours':>13} {'pyjwt/ours':>10}"
+    )
     for alg in ("HS256", "RS256", "ES256"):
         if alg == "HS256":
             signing, public = secret, secret
         else:
             signing, public = pem(private_keys[alg], True), pem(private_keys[alg], False)
-        token = jose_jwt.encode(claims, signing.decode() if alg != "HS256" else signing,
-                                algorithm=alg)
-        verifier = Verifier(StaticKey(public, alg), audience="api://orders",
-                            issuer="https://idp.example/")
-        jose_key = jose_jwk.construct(public, alg)
-        public_text = public.decode() if alg != "HS256" else public
-        ours = median_ns(lambda: verifier.verify(token), rounds, batch)
-        jose_prebuilt = median_ns(lambda: jose_jwt.decode(
-            token, jose_key, algorithms=[alg], audience="api://orders"), rounds, batch)
-        jose_string = median_ns(lambda: jose_jwt.decode(
-            token, public_text, algorithms=[alg], audience="api://orders"), rounds, batch)
-        peer = median_ns(lambda: pyjwt.decode(token, public, algorithms=[alg],
-                                              audience="api://orders"), rounds, batch)
-        print(f"{alg:6} {ours / 1000:8.1f}µ {jose_prebuilt / 1000:8.1f}µ "
-              f"{jose_string / 1000:8.1f}µ {peer / 1000:8.1f}µ   "
-              f"{jose_prebuilt / ours:13.2f} {peer / ours:10.2f}")
+        print(verify_row(alg, claims, signing, public, rounds, batch))
 
     token = jose_jwt.encode(claims, secret, algorithm="HS256")
     verifier = Verifier(StaticKey(secret, "HS256"), audience="api://orders")
@@ -117,9 +147,15 @@ def main() -> None:
         return [b"ok"]
 
     protected = WSGIMiddleware(wsgi_app, verifier=verifier)
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/orders", "QUERY_STRING": "",
-               "wsgi.url_scheme": "http", "HTTP_HOST": "api.example",
-               "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_ACCEPT": "*/*"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/orders",
+        "QUERY_STRING": "",
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "api.example",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_ACCEPT": "*/*",
+    }
 
     def start_response(status: str, headers: Any) -> None:
         return None
@@ -132,10 +168,19 @@ def main() -> None:
         await send({"type": "http.response.body", "body": b"ok"})
 
     asgi_protected = ASGIMiddleware(asgi_app, verifier=verifier)
-    scope = {"type": "http", "method": "GET", "path": "/orders", "scheme": "http",
-             "query_string": b"", "server": ("api.example", 80),
-             "headers": [(b"host", b"api.example"), (b"accept", b"*/*"),
-                         (b"authorization", f"Bearer {token}".encode())]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/orders",
+        "scheme": "http",
+        "query_string": b"",
+        "server": ("api.example", 80),
+        "headers": [
+            (b"host", b"api.example"),
+            (b"accept", b"*/*"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+    }
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request"}
@@ -148,9 +193,11 @@ def main() -> None:
     verify_only = median_ns(lambda: verifier.verify(token), rounds, batch)
     for name, bare, wrapped in (("WSGI", bare_w, wrapped_w), ("ASGI", bare_a, wrapped_a)):
         added = wrapped - bare
-        print(f"  {name}: bare {bare / 1000:.1f}µ, protected {wrapped / 1000:.1f}µ, "
-              f"added {added / 1000:.1f}µ = {added / verify_only:.2f}x Verifier.verify "
-              f"({verify_only / 1000:.1f}µ)")
+        print(
+            f"  {name}: bare {bare / 1000:.1f}µ, protected {wrapped / 1000:.1f}µ, "
+            f"added {added / 1000:.1f}µ = {added / verify_only:.2f}x Verifier.verify "
+            f"({verify_only / 1000:.1f}µ)"
+        )
 
 
 if __name__ == "__main__":
