@@ -26,6 +26,9 @@ from jose.exceptions import JOSEError
 
 from .errors import ConfigurationError
 
+JoseKey = Key
+"""python-jose's key class, named here so no other module imports python-jose."""
+
 _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 # Prefixes of material that is certainly not an HMAC secret: PEM blocks, OpenSSH

@@ -15,8 +15,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from jose.backends.base import Key
-
 from . import _jose
 from ._encoding import b64url_decode
 from .errors import ConfigurationError
@@ -150,7 +148,7 @@ def _check_jwk_metadata(
 
 def _build_verifiers(
     material: KeyMaterial, jwk: dict[str, Any] | None, algorithm: str | None
-) -> dict[str, Key]:
+) -> dict[str, _jose.JoseKey]:
     if jwk is not None:
         kty = jwk.get("kty")
         if kty == "oct":
@@ -182,7 +180,7 @@ def _jwk_secret(jwk: Mapping[str, Any]) -> bytes:
         raise ConfigurationError("the oct JWK's 'k' is not base64url") from exc
 
 
-def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, Key]:
+def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, _jose.JoseKey]:
     if algorithm is not None and algorithm not in HMAC_ALGORITHMS:
         raise ConfigurationError(f"{algorithm} needs an RSA or EC key, not a shared secret")
     if _jose.looks_asymmetric(secret):
@@ -199,7 +197,9 @@ def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, Key]:
     return {alg: _jose.hmac_key(secret, alg) for alg in allowed}
 
 
-def _asymmetric_verifiers(loaded: _jose.LoadedKey, algorithm: str | None) -> dict[str, Key]:
+def _asymmetric_verifiers(
+    loaded: _jose.LoadedKey, algorithm: str | None
+) -> dict[str, _jose.JoseKey]:
     if loaded.kty == "RSA":
         if loaded.size_bits < MIN_RSA_BITS:
             raise ConfigurationError(

@@ -174,9 +174,9 @@ class AuthPolicy:
             return step
         try:
             verified = self.verifier.verify_token(step.token)
+            return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
-        return self._complete(request, verified, step.source)
 
     async def aauthenticate(self, request: RequestView) -> Outcome:
         step = self._begin(request)
@@ -184,22 +184,22 @@ class AuthPolicy:
             return step
         try:
             verified = await self.verifier.averify_token(step.token)
+            return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
-        return self._complete(request, verified, step.source)
 
     # -- pure steps -----------------------------------------------------------------
 
     def _begin(self, request: RequestView) -> Outcome | _Pending:
-        if self._exempt.matches(request.path):
-            return self._allow(request, "exempt")
-        if (
-            self._allow_preflight
-            and request.method == "OPTIONS"
-            and request.header("access-control-request-method") is not None
-        ):
-            return self._allow(request, "preflight")
         try:
+            if self._exempt.matches(request.path):
+                return self._allow(request, "exempt")
+            if (
+                self._allow_preflight
+                and request.method == "OPTIONS"
+                and request.header("access-control-request-method") is not None
+            ):
+                return self._allow(request, "preflight")
             if self._reject_query_token and query_carries_token(request.query_string):
                 raise InvalidRequest("a token in the query string")
             for source in self._sources:
@@ -217,7 +217,7 @@ class AuthPolicy:
             if self._optional:
                 return self._allow(request, "anonymous")
             raise MissingToken()
-        except AuthError as error:
+        except Exception as error:  # AuthErrors, and any failure of a custom source
             return self._reject(request, error, None)
 
     def _complete(
@@ -294,7 +294,10 @@ class AuthPolicy:
         if not is_sendable(custom):
             logger.error("the error_response hook returned an unsendable response")
             return default
-        return custom
+        # The body may have changed; a stale Content-Length would break the connection.
+        headers = [h for h in custom.headers if h[0].lower() != "content-length"]
+        headers.append(("Content-Length", str(len(custom.body))))
+        return ErrorResponse(custom.status, tuple(headers), custom.body)
 
     def _observed(self) -> bool:
         return self._on_decision is not None or logger.isEnabledFor(logging.DEBUG)

@@ -417,6 +417,20 @@ class TestSources:
         reply = client.get("/", [("Cookie", f"x=\xe9; access_token={make_token()}")])
         assert reply.status == 200
 
+    def test_crashing_custom_source_fails_closed(
+        self, adapter: Adapter, hs_verifier: Verifier
+    ) -> None:
+        class Broken:
+            sent_automatically = False
+
+            def extract(self, request: Any) -> str | None:
+                raise UnicodeError("a bug in a custom source")
+
+        events: list[AuthEvent] = []
+        reply = adapter(hs_verifier, sources=[Broken()], on_decision=events.append).get("/")
+        assert_refused(reply, 401, "invalid_token", challenge_error="invalid_token")
+        assert events[0].reason == "internal_error"
+
     def test_empty_cookie_is_no_token(self, adapter: Adapter, hs_verifier: Verifier) -> None:
         client = adapter(hs_verifier, sources=[Cookie("access_token")])
         assert client.get("/", [("Cookie", "access_token=")]).status == 401
@@ -617,7 +631,8 @@ class TestHooks:
 
         def problem(error: Any, default: ErrorResponse) -> ErrorResponse:
             body = json.dumps({"title": error.description, "status": error.status}).encode()
-            headers = [h for h in default.headers if h[0] not in ("Content-Type", "Content-Length")]
+            # keeps the default's (now stale) Content-Length: the policy must fix it
+            headers = [h for h in default.headers if h[0] != "Content-Type"]
             return ErrorResponse(
                 default.status, (*headers, ("Content-Type", "application/problem+json")), body
             )
@@ -625,6 +640,7 @@ class TestHooks:
         reply = adapter(hs_verifier, error_response=problem).get("/")
         assert reply.status == 401
         assert reply.header("Content-Type") == "application/problem+json"
+        assert reply.header("Content-Length") == str(len(reply.body))
         assert reply.json()["status"] == 401
         assert reply.header("WWW-Authenticate") == "Bearer"
 
