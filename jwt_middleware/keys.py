@@ -78,7 +78,6 @@ class StaticKey:
         jwk = _as_jwk(material)
         if jwk is not None:
             algorithm, kid = _check_jwk_metadata(jwk, algorithm, kid)
-            infer = True
         elif algorithm is None and not infer:
             raise ConfigurationError(
                 "an algorithm is required for a secret or PEM key, "
