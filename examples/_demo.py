@@ -2,6 +2,8 @@
 
 JWT_SECRET        an HMAC secret (HS256 unless JWT_ALGORITHM says otherwise)
 JWT_PUBLIC_KEY    a PEM public key, inline or as a file path (algorithm from the key)
+JWT_JWKS_URL      your identity provider's JWKS URL (keys fetched, cached, rotated)
+JWT_DISCOVERY     "1": find the JWKS through JWT_ISSUER's OpenID discovery document
 JWT_ALGORITHM     optional: pin the algorithm
 JWT_ISSUER        optional: required iss
 JWT_AUDIENCE      optional: required aud
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from jose import jwt
 
-from jwt_middleware import StaticKey, Verifier
+from jwt_middleware import RemoteJWKS, StaticKey, Verifier
 
 DEMO_TTL = 15 * 60
 
@@ -36,17 +38,25 @@ def configure(env: os._Environ[str] | dict[str, str] = os.environ) -> Demo:
     secret, public_key = env.get("JWT_SECRET"), env.get("JWT_PUBLIC_KEY")
     algorithm = env.get("JWT_ALGORITHM") or None
     issuer, audience = env.get("JWT_ISSUER") or None, env.get("JWT_AUDIENCE") or None
-    if secret and public_key:
-        raise SystemExit("set JWT_SECRET or JWT_PUBLIC_KEY, not both")
+    jwks_url, discovery = env.get("JWT_JWKS_URL"), env.get("JWT_DISCOVERY") == "1"
+    if sum(map(bool, (secret, public_key, jwks_url, discovery))) > 1:
+        raise SystemExit("set one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL, JWT_DISCOVERY")
+    if discovery and not issuer:
+        raise SystemExit("JWT_DISCOVERY=1 needs JWT_ISSUER")
     demo_token = None
-    if public_key:
+    keys: object
+    if jwks_url:
+        keys = RemoteJWKS(jwks_url)
+    elif discovery and issuer:
+        keys = RemoteJWKS.discover(issuer)
+    elif public_key:
         pem = public_key if "-----BEGIN" in public_key else Path(public_key).read_text()
-        key = StaticKey(pem, algorithm) if algorithm else StaticKey.infer(pem)
+        keys = StaticKey(pem, algorithm) if algorithm else StaticKey.infer(pem)
     elif secret:
-        key = StaticKey(secret, algorithm or "HS256")
+        keys = StaticKey(secret, algorithm or "HS256")
     else:
         demo_secret = secrets.token_bytes(32)
-        key = StaticKey(demo_secret, "HS256", kid="demo")
+        keys = StaticKey(demo_secret, "HS256", kid="demo")
         now = int(time.time())
         claims = {
             "sub": "demo-user",
@@ -63,7 +73,7 @@ def configure(env: os._Environ[str] | dict[str, str] = os.environ) -> Demo:
             algorithm="HS256",
             headers={"kid": "demo"},
         )
-    return Demo(Verifier(key, issuer=issuer, audience=audience), demo_token)
+    return Demo(Verifier(keys, issuer=issuer, audience=audience), demo_token)
 
 
 def arguments(description: str, default_port: int) -> argparse.Namespace:

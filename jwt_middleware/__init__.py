@@ -22,10 +22,13 @@ from .errors import (
     MissingToken,
     NotYetValid,
     UnknownKey,
+    UntrustedIssuer,
     VerificationFailed,
     WrongTokenType,
 )
 from .identity import AnonymousUser, TokenCredentials, TokenUser
+from .issuers import IssuerKeys
+from .jwks import RemoteJWKS
 from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
 from .policy import (
     CLAIMS_KEY,
@@ -62,6 +65,7 @@ __all__ = [
     "InvalidClaims",
     "InvalidRequest",
     "InvalidToken",
+    "IssuerKeys",
     "KeyResolver",
     "KeySet",
     "KeysUnavailable",
@@ -69,6 +73,7 @@ __all__ = [
     "MissingToken",
     "NotYetValid",
     "Rejected",
+    "RemoteJWKS",
     "SCOPES_KEY",
     "SUPPORTED_ALGORITHMS",
     "StaticKey",
@@ -76,6 +81,7 @@ __all__ = [
     "TokenSource",
     "TokenUser",
     "UnknownKey",
+    "UntrustedIssuer",
     "VerificationFailed",
     "VerifiedToken",
     "Verifier",

@@ -74,6 +74,8 @@ class JWTMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
+            if kind == "lifespan" and self.policy.warm_start:
+                receive = self._warm_on_startup(receive)
             await self.app(scope, receive, send)
             return
         outcome = await self.policy.aauthenticate(ASGIRequestView(scope))
@@ -96,6 +98,17 @@ class JWTMiddleware:
             scope["user"] = TokenUser(token.claims)
             scope["auth"] = TokenCredentials(outcome.scopes)
         await self.app(scope, receive, send)
+
+    def _warm_on_startup(self, receive: Receive) -> Receive:
+        """Load remote keys when the server announces startup, before the app hears it."""
+
+        async def receive_and_warm() -> Message:
+            message = await receive()
+            if message.get("type") == "lifespan.startup":
+                await self.policy.verifier.aprefetch()
+            return message
+
+        return receive_and_warm
 
 
 def _raw_headers(response: ErrorResponse) -> list[tuple[bytes, bytes]]:

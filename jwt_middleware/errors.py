@@ -11,6 +11,7 @@
         │   ├── MalformedToken            not a compact JWS carrying a JSON claims set
         │   ├── DisallowedAlgorithm       alg "none", not allowed, or not the key's
         │   ├── UnknownKey                no configured key matches the token
+        │   ├── UntrustedIssuer           iss is not one of the configured issuers' keys
         │   ├── BadSignature              the signature does not verify
         │   ├── ExpiredToken              past exp (or max_age)
         │   ├── NotYetValid               before nbf, or iat in the future
@@ -87,6 +88,11 @@ class DisallowedAlgorithm(InvalidToken):
 class UnknownKey(InvalidToken):
     reason = "unknown_key"
     description = "The access token is signed with an unknown key"
+
+
+class UntrustedIssuer(InvalidToken):
+    reason = "untrusted_issuer"
+    description = "The access token comes from an issuer that is not trusted"
 
 
 class BadSignature(InvalidToken):

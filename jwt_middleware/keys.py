@@ -235,35 +235,48 @@ class KeySet:
 
     JWKs for encryption or of unsupported types are skipped with a log line; broken
     material and ambiguous sets (several keys, some without ``kid``; a repeated
-    ``kid`` for the same algorithm) are configuration errors.
+    ``kid`` for the same algorithm) are configuration errors, or, with
+    ``skip_invalid=True`` (documents fetched at run time), skipped with a log line too.
+    A set left with no usable key is always an error.
     """
 
     supports_sync = True
 
-    def __init__(self, keys: Mapping[str, Any] | Iterable[StaticKey | Mapping[str, Any]]) -> None:
-        entries = _jwks_entries(keys)
+    def __init__(
+        self,
+        keys: Mapping[str, Any] | Iterable[StaticKey | Mapping[str, Any]],
+        *,
+        skip_invalid: bool = False,
+    ) -> None:
         loaded: list[StaticKey] = []
-        for index, entry in enumerate(entries):
-            if isinstance(entry, StaticKey):
-                loaded.append(entry)
-                continue
-            if not isinstance(entry, Mapping):
-                raise ConfigurationError(f"key #{index} is neither a StaticKey nor a JWK")
+        for index, entry in enumerate(_jwks_entries(keys)):
             try:
-                loaded.append(StaticKey(entry))
+                loaded.append(_entry_key(entry, index))
             except _UnsupportedKey as exc:
-                logger.warning("skipping key #%d (kid=%r): %s", index, entry.get("kid"), exc)
-        if not loaded:
-            raise ConfigurationError("the key set holds no usable verification key")
+                logger.warning("skipping key #%d: %s", index, exc)
+            except ConfigurationError as exc:
+                if not skip_invalid:
+                    raise
+                logger.warning("skipping key #%d: %s", index, exc)
         if len(loaded) > 1 and any(key.kid is None for key in loaded):
-            raise ConfigurationError("in a set of several keys every key needs a kid")
-        self._keys = tuple(loaded)
+            if not skip_invalid:
+                raise ConfigurationError("in a set of several keys every key needs a kid")
+            logger.warning("skipping keys without a kid in a set of several keys")
+            loaded = [key for key in loaded if key.kid is not None]
         self._by_kid: dict[str | None, tuple[StaticKey, ...]] = {}
+        kept: list[StaticKey] = []
         for key in loaded:
             same_kid = self._by_kid.get(key.kid, ())
             if any(other.algorithms & key.algorithms for other in same_kid):
-                raise ConfigurationError(f"two keys share kid {key.kid!r} and an algorithm")
+                if not skip_invalid:
+                    raise ConfigurationError(f"two keys share kid {key.kid!r} and an algorithm")
+                logger.warning("skipping a second key with kid %r", key.kid)
+                continue
             self._by_kid[key.kid] = (*same_kid, key)
+            kept.append(key)
+        if not kept:
+            raise ConfigurationError("the key set holds no usable verification key")
+        self._keys = tuple(kept)
 
     @property
     def keys(self) -> tuple[StaticKey, ...]:
@@ -283,6 +296,14 @@ class KeySet:
 
     def __repr__(self) -> str:
         return f"KeySet({list(self._keys)!r})"
+
+
+def _entry_key(entry: object, index: int) -> StaticKey:
+    if isinstance(entry, StaticKey):
+        return entry
+    if not isinstance(entry, Mapping):
+        raise ConfigurationError(f"key #{index} is neither a StaticKey nor a JWK")
+    return StaticKey(entry)
 
 
 def _jwks_entries(keys: Mapping[str, Any] | Iterable[Any]) -> list[Any]:

@@ -95,6 +95,7 @@ class MiddlewareOptions(TypedDict, total=False):
     csrf_header: str | None
     error_response: ErrorResponseHook | None
     on_decision: DecisionHook | None
+    warm_start: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,8 @@ class AuthPolicy:
     - ``csrf``, ``trusted_origins``, ``csrf_cookie``, ``csrf_header``: see :mod:`csrf`.
     - ``error_response(error, default) -> ErrorResponse``: customise refusals.
     - ``on_decision(event)``: observe every decision (metrics, audit).
+    - ``warm_start``: load remote keys at start-up (ASGI lifespan startup; a background
+      thread when the WSGI middleware is built) so the first user does not wait.
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class AuthPolicy:
         csrf_header: str | None = "X-CSRF-Token",
         error_response: ErrorResponseHook | None = None,
         on_decision: DecisionHook | None = None,
+        warm_start: bool = True,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise ConfigurationError("verifier must be a jwt_middleware.Verifier")
@@ -167,6 +171,7 @@ class AuthPolicy:
         )
         self._error_response = error_response
         self._on_decision = on_decision
+        self.warm_start = bool(warm_start) and verifier.can_prefetch
 
     def authenticate(self, request: RequestView) -> Outcome:
         step = self._begin(request)

@@ -69,7 +69,7 @@ class Verifier:
     ) -> None:
         self._resolver = as_resolver(keys)
         self._algorithms = _algorithms(algorithms)
-        self._issuers = _string_set(issuer, "issuer")
+        self._issuers = _issuers(_string_set(issuer, "issuer"), self._resolver)
         self._audiences = _string_set(audience, "audience")
         if not _is_number(leeway) or leeway < 0:
             raise ConfigurationError("leeway must be a non-negative number of seconds")
@@ -101,6 +101,21 @@ class Verifier:
     def supports_sync(self) -> bool:
         """False when the key resolver can only run under an event loop (ASGI)."""
         return bool(getattr(self._resolver, "supports_sync", True))
+
+    @property
+    def can_prefetch(self) -> bool:
+        """True when the key resolver fetches keys that can be loaded ahead of time."""
+        return hasattr(self._resolver, "prefetch") or hasattr(self._resolver, "aprefetch")
+
+    def prefetch(self) -> bool:
+        """Load remote keys now (WSGI warm start); never raises, True when keys are ready."""
+        prefetch = getattr(self._resolver, "prefetch", None)
+        return bool(prefetch()) if prefetch is not None else True
+
+    async def aprefetch(self) -> bool:
+        """Load remote keys now (ASGI lifespan warm start); never raises."""
+        aprefetch = getattr(self._resolver, "aprefetch", None)
+        return bool(await aprefetch()) if aprefetch is not None else True
 
     def verify(self, token: str) -> dict[str, Any]:
         """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""
@@ -254,6 +269,18 @@ def _algorithms(algorithms: Iterable[str] | None) -> frozenset[str]:
             f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
         )
     return chosen
+
+
+def _issuers(configured: frozenset[str] | None, resolver: object) -> frozenset[str] | None:
+    """With per-issuer keys, the verified iss must be one of their issuers."""
+    keyed: frozenset[str] | None = getattr(resolver, "issuers", None)
+    if keyed is None:
+        return configured
+    if configured is None:
+        return keyed
+    if not configured <= keyed:
+        raise ConfigurationError("issuer names an issuer that IssuerKeys has no keys for")
+    return configured
 
 
 def _string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:

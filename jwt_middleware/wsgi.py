@@ -8,6 +8,7 @@ On success the app finds ``environ["jwt.claims"]``, ``environ["jwt.header"]``,
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from http import HTTPStatus
@@ -71,6 +72,12 @@ class JWTMiddleware:
                 "the verifier's key resolver is async-only; use jwt_middleware.asgi, "
                 "or give a synchronous resolver"
             )
+        if self.policy.warm_start:
+            # Fetch remote keys now, off the server's start-up path; requests that come
+            # first simply join the fetch in flight.
+            threading.Thread(
+                target=verifier.prefetch, name="jwt-middleware-warm-start", daemon=True
+            ).start()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         outcome = self.policy.authenticate(WSGIRequestView(environ))

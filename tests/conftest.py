@@ -4,11 +4,12 @@ interface over both adapters so every behaviour is written once and run twice.""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from werkzeug.test import Client as WerkzeugClient
 from jwt_middleware import StaticKey, Verifier
 from jwt_middleware import asgi as jwt_asgi
 from jwt_middleware import wsgi as jwt_wsgi
+
+from .docserver import DocumentServer
 
 NOW = 1_700_000_000
 
@@ -68,6 +71,32 @@ class Keys:
 
 
 @pytest.fixture
+def docserver() -> Iterator[DocumentServer]:
+    """A real HTTP server on a loopback port (see tests/docserver.py)."""
+    server = DocumentServer()
+    yield server
+    server.close()
+
+
+class FakeClock:
+    """One clock for the key cache and the claim checks; moves only when told."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -95,8 +124,14 @@ def sign_raw(
         digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
         signature = hmac.new(material, signing_input.encode("ascii"), digest).digest()
     else:
-        signature = jose_jwk.construct(material, alg).sign(signing_input.encode("ascii"))
+        signature = _signing_key(material, alg).sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url(signature)}"
+
+
+@functools.lru_cache(maxsize=32)
+def _signing_key(material: bytes, alg: str) -> Any:
+    """Loading an RSA private key takes milliseconds; tests sign thousands of tokens."""
+    return jose_jwk.construct(material, alg)
 
 
 TokenFactory = Callable[..., str]

@@ -19,7 +19,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import sign_raw
+from .conftest import Keys, sign_raw
+from .docserver import DocumentServer
+from .test_jwks import public_jwk
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SECRET = "an end-to-end secret of at least 32 bytes"
@@ -181,6 +183,37 @@ class TestStarletteUnderUvicorn:
             pass  # pragma: no cover
         assert refused.value.response.status_code == status
         assert refused.value.response.headers["www-authenticate"].startswith("Bearer")
+
+
+class TestRemoteKeysUnderUvicorn:
+    """The Starlette example with JWT_JWKS_URL: keys fetched at lifespan start-up from a
+    real JWKS server, then verified without another fetch."""
+
+    def test_jwks_url(self, keys: Keys, docserver: DocumentServer) -> None:
+        jwk = {**public_jwk(keys, "ES256", "idp-1"), "alg": "ES256"}
+        docserver.serve("/jwks", {"keys": [jwk]})
+        server = start("starlette_app.py", {"JWT_JWKS_URL": docserver.url("/jwks")})
+        try:
+            assert docserver.count("/jwks") == 1  # warm start, before any request
+            claims = {"sub": "erin", "exp": int(time.time()) + 300}
+            good = sign_raw(
+                {"alg": "ES256", "kid": "idp-1"}, claims, keys.signing_material("ES256"), "ES256"
+            )
+            with httpx.Client(base_url=server.base_url, timeout=5) as client:
+                for _ in range(5):
+                    assert client.get("/me", headers=bearer(good)).json()["user"] == "erin"
+                unknown = sign_raw(
+                    {"alg": "ES256", "kid": "idp-2"},
+                    claims,
+                    keys.signing_material("ES256"),
+                    "ES256",
+                )
+                assert client.get("/me", headers=bearer(unknown)).status_code == 401
+            # the warm-start fetch was moments ago: inside the refresh cooldown an unknown
+            # kid cannot force another fetch
+            assert docserver.count("/jwks") == 1
+        finally:
+            stop(server.process)
 
 
 class TestFlaskUnderWerkzeug:

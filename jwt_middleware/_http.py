@@ -1,0 +1,151 @@
+"""Fetching a small JSON document safely, with httpx, for the sync and async drivers.
+
+The rules are the same for both: https only (plain http only to a loopback address, for
+tests and sidecars), no redirects unless allowed (and then only to URLs that pass the
+same rule), an uncompressed body of at most ``max_bytes``, status 200, a JSON object.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import ConfigurationError
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d{1,10})\"?\s*(?:,|$)", re.IGNORECASE)
+_HEADERS = {"Accept": "application/json", "Accept-Encoding": "identity"}
+_MAX_HOPS = 3
+
+
+class FetchError(Exception):
+    """The document could not be fetched or is not acceptable (never shown to clients)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    body: dict[str, Any]
+    max_age: int | None  # from Cache-Control, when the server sent one
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOptions:
+    timeout: float
+    max_bytes: int
+    follow_redirects: bool
+
+
+def check_url(url: str, what: str = "URL") -> str:
+    """Refuse anything but https, or http to a loopback address."""
+    if not isinstance(url, str):
+        raise ConfigurationError(f"the {what} must be a string")
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ConfigurationError(f"the {what} {url!r} has no host")
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname)):
+        return url
+    raise ConfigurationError(f"the {what} must be https (plain http only to loopback): {url!r}")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -> Document:
+    http = client or httpx.Client()
+    try:
+        for _ in range(_MAX_HOPS + 1):
+            with http.stream(
+                "GET", url, headers=_HEADERS, follow_redirects=False, timeout=options.timeout
+            ) as response:
+                target = _redirect_target(response, options)
+                if target is None:
+                    _check_head(response.status_code, response.headers, options.max_bytes)
+                    body = bytearray()
+                    for chunk in response.iter_raw():
+                        _append(body, chunk, options.max_bytes)
+                    return _document(bytes(body), response.headers)
+            url = target
+        raise FetchError("too many redirects")
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if client is None:
+            http.close()
+
+
+async def afetch(
+    url: str, options: FetchOptions, client: httpx.AsyncClient | None = None
+) -> Document:
+    http = client or httpx.AsyncClient()
+    try:
+        for _ in range(_MAX_HOPS + 1):
+            async with http.stream(
+                "GET", url, headers=_HEADERS, follow_redirects=False, timeout=options.timeout
+            ) as response:
+                target = _redirect_target(response, options)
+                if target is None:
+                    _check_head(response.status_code, response.headers, options.max_bytes)
+                    body = bytearray()
+                    async for chunk in response.aiter_raw():
+                        _append(body, chunk, options.max_bytes)
+                    return _document(bytes(body), response.headers)
+            url = target
+        raise FetchError("too many redirects")
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if client is None:
+            await http.aclose()
+
+
+def _redirect_target(response: httpx.Response, options: FetchOptions) -> str | None:
+    """The next URL when this is a redirect we may follow; checked before any request."""
+    if not response.is_redirect:
+        return None
+    if not options.follow_redirects:
+        raise FetchError(f"HTTP {response.status_code} redirect (redirects are not followed)")
+    target = str(response.url.join(response.headers["location"]))
+    try:
+        return check_url(target)
+    except ConfigurationError as exc:
+        raise FetchError(f"redirect to an unsafe URL refused: {exc}") from None
+
+
+def _check_head(status: int, headers: Mapping[str, str], max_bytes: int) -> None:
+    if status != 200:
+        raise FetchError(f"HTTP {status}")
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise FetchError(f"compressed response ({encoding}) refused")
+    length = headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > max_bytes):
+        raise FetchError(f"the document is larger than max_bytes ({max_bytes})")
+
+
+def _append(body: bytearray, chunk: bytes, max_bytes: int) -> None:
+    body += chunk
+    if len(body) > max_bytes:
+        raise FetchError(f"the document is larger than max_bytes ({max_bytes})")
+
+
+def _document(body: bytes, headers: Mapping[str, str]) -> Document:
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:  # includes UnicodeDecodeError
+        raise FetchError("the document is not JSON") from exc
+    if not isinstance(parsed, dict):
+        raise FetchError("the document is not a JSON object")
+    match = _MAX_AGE.search(headers.get("cache-control", ""))
+    return Document(parsed, int(match.group(1)) if match else None)
