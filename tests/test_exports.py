@@ -19,6 +19,8 @@ CONTRACT = {
     "InsufficientScope",
     "KeysUnavailable",
     "ConfigurationError",
+    "RemoteJWKS",
+    "IssuerKeys",
 }
 
 
