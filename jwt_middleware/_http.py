@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,9 +73,9 @@ def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -
                 target = _redirect_target(response, options)
                 if target is None:
                     _check_head(response.status_code, response.headers, options.max_bytes)
-                    body = bytearray()
+                    body, deadline = bytearray(), time.monotonic() + options.timeout
                     for chunk in response.iter_raw():
-                        _append(body, chunk, options.max_bytes)
+                        _append(body, chunk, options, deadline)
                     return _document(bytes(body), response.headers)
             url = target
         raise FetchError("too many redirects")
@@ -97,9 +98,9 @@ async def afetch(
                 target = _redirect_target(response, options)
                 if target is None:
                     _check_head(response.status_code, response.headers, options.max_bytes)
-                    body = bytearray()
+                    body, deadline = bytearray(), time.monotonic() + options.timeout
                     async for chunk in response.aiter_raw():
-                        _append(body, chunk, options.max_bytes)
+                        _append(body, chunk, options, deadline)
                     return _document(bytes(body), response.headers)
             url = target
         raise FetchError("too many redirects")
@@ -134,10 +135,14 @@ def _check_head(status: int, headers: Mapping[str, str], max_bytes: int) -> None
         raise FetchError(f"the document is larger than max_bytes ({max_bytes})")
 
 
-def _append(body: bytearray, chunk: bytes, max_bytes: int) -> None:
+def _append(body: bytearray, chunk: bytes, options: FetchOptions, deadline: float) -> None:
+    """Collect the body, within max_bytes and, in total, within the timeout (httpx's
+    timeouts bound each read, so a server dripping bytes could go on for ever)."""
     body += chunk
-    if len(body) > max_bytes:
-        raise FetchError(f"the document is larger than max_bytes ({max_bytes})")
+    if len(body) > options.max_bytes:
+        raise FetchError(f"the document is larger than max_bytes ({options.max_bytes})")
+    if time.monotonic() > deadline:
+        raise FetchError("the document took longer than the timeout to arrive")
 
 
 def _document(body: bytes, headers: Mapping[str, str]) -> Document:

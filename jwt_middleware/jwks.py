@@ -197,9 +197,10 @@ class RemoteJWKS:
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             await asyncio.shield(task)
             return
-        # The fetch runs in a thread or another loop: poll, never block this loop.
-        deadline = self._clock() + self._max_fetch_time
-        while self._cache.in_flight and self._clock() < deadline:  # noqa: ASYNC110 (no shared event across loops and threads)
+        # The fetch runs in a thread or another loop, so there is no event to share:
+        # poll (in real time, not the cache's clock), never block this loop.
+        deadline = time.monotonic() + self._max_fetch_time
+        while self._cache.in_flight and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
     async def _arefresh(self) -> None:

@@ -22,6 +22,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     send_length: bool = True
+    drip: float = 0.0  # seconds between 64-byte pieces of the body
 
 
 class DocumentServer:
@@ -54,7 +55,13 @@ class DocumentServer:
                 self.end_headers()
                 # The client may give up (a size cap, a timeout): that is fine.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(route.body)
+                    if not route.drip:
+                        self.wfile.write(route.body)
+                        return
+                    for start in range(0, len(route.body), 64):
+                        self.wfile.write(route.body[start : start + 64])
+                        self.wfile.flush()
+                        time.sleep(min(route.drip, MAX_DELAY))
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

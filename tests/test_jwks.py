@@ -236,6 +236,22 @@ class TestOutages:
         assert (reply.status, reply.header("Retry-After")) == (503, "20")
         assert docserver.count("/jwks") == 1
 
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("driver", ["sync", "async"])
+    async def test_dripping_server_hits_the_total_timeout(
+        self, jwks: DocumentServer, clock: FakeClock, driver: str
+    ) -> None:
+        jwks.serve("/jwks", jwks.body("/jwks"), drip=0.1)  # ~1 KB at 64 B per 0.1 s
+        resolver = remote(jwks, clock, timeout=0.5)
+        started = time.monotonic()
+        if driver == "sync":
+            with pytest.raises(KeysUnavailable):
+                resolver.resolve({"kid": "k1"}, {})
+        else:
+            with pytest.raises(KeysUnavailable):
+                await resolver.aresolve({"kid": "k1"}, {})
+        assert time.monotonic() - started < 1.2
+
     def test_unreachable_server(self, clock: FakeClock) -> None:
         with socket_closed_port() as port:
             resolver = RemoteJWKS(f"http://127.0.0.1:{port}/jwks", clock=clock, timeout=1)
