@@ -1,5 +1,6 @@
-"""Side-by-side medians: our Verifier against python-jose's and PyJWT's decode, and the
-per-request cost the WSGI and ASGI middleware add to a trivial app.
+"""Side-by-side medians: our Verifier against python-jose's and PyJWT's decode, the
+per-request cost the WSGI and ASGI middleware add to a trivial app, and what a warm
+RemoteJWKS costs per lookup next to a static KeySet (served from loopback).
 
 Run: make bench   (or: python benchmarks/overhead.py [--rounds 15] [--batch 2000])
 Medians of per-call times over rounds of batches; compare the ratios, not the absolute
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import platform
 import statistics
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import jwt as pyjwt
@@ -22,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk as jose_jwk
 from jose import jwt as jose_jwt
 
-from jwt_middleware import StaticKey, Verifier
+from jwt_middleware import KeySet, RemoteJWKS, StaticKey, Verifier
 from jwt_middleware.asgi import JWTMiddleware as ASGIMiddleware
 from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 
@@ -198,6 +202,50 @@ def main() -> None:
             f"added {added / 1000:.1f}µ = {added / verify_only:.2f}x Verifier.verify "
             f"({verify_only / 1000:.1f}µ)"
         )
+    bench_key_lookup(rounds, batch)
+
+
+def bench_key_lookup(rounds: int, batch: int) -> None:
+    """A warm RemoteJWKS against a static KeySet: what the cache costs per request."""
+    jwks = {
+        "keys": [
+            {
+                **jose_jwk.construct(
+                    pem(ec.generate_private_key(ec.SECP256R1()), False), "ES256"
+                ).to_dict(),
+                "kid": f"k{i}",
+            }
+            for i in range(20)
+        ]
+    }
+    body = json.dumps(jwks).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        remote = RemoteJWKS(f"http://127.0.0.1:{server.server_address[1]}/jwks")
+        static = KeySet(jwks)
+        header = {"kid": "k7"}
+        remote.resolve(header, {})
+        static_ns = median_ns(lambda: static.resolve(header, {}), rounds, batch)
+        sync_ns = median_ns(lambda: remote.resolve(header, {}), rounds, batch)
+        async_ns = amedian_ns(lambda: remote.aresolve(header, {}), rounds, batch)
+    finally:
+        server.shutdown()
+    print(
+        f"\nkey lookup, 20 keys: KeySet {static_ns:.0f} ns, warm RemoteJWKS "
+        f"{sync_ns:.0f} ns (sync) / {async_ns:.0f} ns (async), {remote.fetch_count} fetch"
+    )
 
 
 if __name__ == "__main__":
