@@ -11,6 +11,7 @@ from .errors import (
     BadSignature,
     ConfigurationError,
     CSRFFailed,
+    DenylistUnavailable,
     DisallowedAlgorithm,
     ExpiredToken,
     InsufficientScope,
@@ -21,12 +22,16 @@ from .errors import (
     MalformedToken,
     MissingToken,
     NotYetValid,
+    RefreshTokenReused,
+    RevokedToken,
+    TemporarilyUnavailable,
     UnknownKey,
     UntrustedIssuer,
     VerificationFailed,
     WrongTokenType,
 )
 from .identity import AnonymousUser, TokenCredentials, TokenUser
+from .issuer import TokenIssuer, TokenPair
 from .issuers import IssuerKeys
 from .jwks import RemoteJWKS
 from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
@@ -40,6 +45,7 @@ from .policy import (
     Rejected,
 )
 from .responses import ErrorResponse
+from .revocation import Denylist, MemoryDenylist, RedisDenylist
 from .sources import BearerHeader, Cookie, Header, TokenSource
 from .verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
 
@@ -56,6 +62,8 @@ __all__ = [
     "ConfigurationError",
     "Cookie",
     "DEFAULT_TOKEN_TYPES",
+    "Denylist",
+    "DenylistUnavailable",
     "DisallowedAlgorithm",
     "ErrorResponse",
     "ExpiredToken",
@@ -70,14 +78,21 @@ __all__ = [
     "KeySet",
     "KeysUnavailable",
     "MalformedToken",
+    "MemoryDenylist",
     "MissingToken",
     "NotYetValid",
+    "RedisDenylist",
+    "RefreshTokenReused",
     "Rejected",
     "RemoteJWKS",
+    "RevokedToken",
     "SCOPES_KEY",
     "SUPPORTED_ALGORITHMS",
     "StaticKey",
+    "TemporarilyUnavailable",
     "TokenCredentials",
+    "TokenIssuer",
+    "TokenPair",
     "TokenSource",
     "TokenUser",
     "UnknownKey",

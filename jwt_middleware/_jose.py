@@ -45,7 +45,7 @@ class LoadedKey:
     public_key: Any  # a cryptography public key object
     curve: str | None  # JWK crv name for EC keys
     size_bits: int
-    is_private: bool
+    private_key: Any | None  # the cryptography private key, when the material had one
 
 
 def looks_asymmetric(secret: bytes) -> bool:
@@ -65,14 +65,14 @@ def load_pem(material: bytes) -> LoadedKey:
     try:
         if b"-----BEGIN CERTIFICATE-----" in material:
             public: Any = load_pem_x509_certificate(material).public_key()
-            private = False
+            private: Any = None
         else:
             try:
                 public = load_pem_public_key(material)
-                private = False
+                private = None
             except ValueError:
-                public = load_pem_private_key(material, password=None).public_key()
-                private = True
+                private = load_pem_private_key(material, password=None)
+                public = private.public_key()
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(
             "key material is not a readable unencrypted PEM key or certificate"
@@ -96,21 +96,22 @@ def load_jwk(jwk_dict: dict[str, Any]) -> LoadedKey:
     except (JOSEError, ValueError, TypeError, KeyError) as exc:
         raise ConfigurationError("JWK material is broken") from exc
     prepared = key.prepared_key  # type: ignore[attr-defined]
-    is_private = not hasattr(prepared, "public_bytes")
-    return _describe(prepared.public_key() if is_private else prepared, is_private)
+    if hasattr(prepared, "public_bytes"):
+        return _describe(prepared, None)
+    return _describe(prepared.public_key(), prepared)
 
 
 _EC_KEY_CLASS_ALGORITHM = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 
 
-def _describe(public: Any, is_private: bool) -> LoadedKey:
+def _describe(public: Any, private: Any | None) -> LoadedKey:
     if isinstance(public, rsa.RSAPublicKey):
-        return LoadedKey("RSA", public, None, public.key_size, is_private)
+        return LoadedKey("RSA", public, None, public.key_size, private)
     if isinstance(public, ec.EllipticCurvePublicKey):
         curve = _CURVE_NAMES.get(public.curve.name)
         if curve is None:
             raise ConfigurationError("unsupported elliptic curve")
-        return LoadedKey("EC", public, curve, public.key_size, is_private)
+        return LoadedKey("EC", public, curve, public.key_size, private)
     raise ConfigurationError("unsupported key type (RSA and EC keys are supported)")
 
 
@@ -124,11 +125,21 @@ def public_key(loaded: LoadedKey, algorithm: str) -> Key:
     return _construct(loaded.public_key, algorithm)
 
 
+def private_key(loaded: LoadedKey, algorithm: str) -> Key | None:
+    """A python-jose signing key for ``algorithm``, when the material was private."""
+    return None if loaded.private_key is None else _construct(loaded.private_key, algorithm)
+
+
 def _construct(material: Any, algorithm: str) -> Key:
     try:
         return jwk.construct(material, algorithm)
     except (JOSEError, ValueError, TypeError) as exc:
         raise ConfigurationError(f"python-jose cannot build a {algorithm} key") from exc
+
+
+def sign(key: Key, signing_input: bytes) -> bytes:
+    """A JWS signature (ECDSA as raw r || s, as RFC 7518 section 3.4 wants)."""
+    return key.sign(signing_input)
 
 
 def verify_signature(key: Key, signing_input: bytes, signature: bytes) -> bool:

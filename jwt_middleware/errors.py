@@ -17,10 +17,14 @@
         │   ├── NotYetValid               before nbf, or iat in the future
         │   ├── InvalidClaims             iss, aud, required or ill-typed claims
         │   ├── WrongTokenType            JOSE header typ not accepted
+        │   ├── RevokedToken              its jti or session (sid) is on the denylist
+        │   ├── RefreshTokenReused        a refresh token presented twice: session revoked
         │   └── VerificationFailed        an unexpected failure; fail closed
         ├── InsufficientScope             403, valid token without a required scope
         ├── CSRFFailed                    403, cookie-borne token on a cross-site request
-        └── KeysUnavailable               503, keys could not be obtained (infrastructure)
+        └── TemporarilyUnavailable        503, infrastructure (never the client's fault)
+            ├── KeysUnavailable           keys could not be obtained
+            └── DenylistUnavailable       the denylist could not be asked; fail closed
 
 Every ``AuthError`` knows its HTTP ``status``, its RFC 6750 ``error`` code (``None``
 when the challenge carries none), a stable ``reason`` code for logs and metrics, and a
@@ -120,6 +124,16 @@ class WrongTokenType(InvalidToken):
     description = "The token is not an access token"
 
 
+class RevokedToken(InvalidToken):
+    reason = "revoked"
+    description = "The access token has been revoked"
+
+
+class RefreshTokenReused(InvalidToken):
+    reason = "refresh_reused"
+    description = "The refresh token was already used; the session is revoked"
+
+
 class VerificationFailed(InvalidToken):
     reason = "internal_error"
     description = "The access token could not be verified"
@@ -147,11 +161,13 @@ class CSRFFailed(AuthError):
         return "csrf_failed"
 
 
-class KeysUnavailable(AuthError):
+class TemporarilyUnavailable(AuthError):
+    """A dependency (key server, denylist) is down: 503 with ``Retry-After``."""
+
     status = 503
     error = None
-    reason = "keys_unavailable"
-    description = "Signing keys are temporarily unavailable"
+    reason = "unavailable"
+    description = "Authentication is temporarily unavailable"
 
     def __init__(self, message: str | None = None, *, retry_after: int = 30) -> None:
         super().__init__(message)
@@ -160,3 +176,16 @@ class KeysUnavailable(AuthError):
     @property
     def body_error(self) -> str:
         return "temporarily_unavailable"
+
+
+class KeysUnavailable(TemporarilyUnavailable):
+    reason = "keys_unavailable"
+    description = "Signing keys are temporarily unavailable"
+
+
+class DenylistUnavailable(TemporarilyUnavailable):
+    reason = "denylist_unavailable"
+    description = "Token revocation cannot be checked right now"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 5) -> None:
+        super().__init__(message, retry_after=retry_after)

@@ -49,7 +49,7 @@ class StaticKey:
     algorithms of its key type. ``kid`` defaults to the JWK's ``kid``.
     """
 
-    __slots__ = ("_verifiers", "algorithms", "kid")
+    __slots__ = ("_signers", "_verifiers", "algorithms", "kid")
 
     kid: str | None
     algorithms: frozenset[str]
@@ -86,8 +86,19 @@ class StaticKey:
         if kid is not None and not isinstance(kid, str):
             raise ConfigurationError("kid must be a string")
         self.kid = kid
-        self._verifiers = _build_verifiers(material, jwk, algorithm)
+        self._verifiers, self._signers = _build_keys(material, jwk, algorithm)
         self.algorithms = frozenset(self._verifiers)
+
+    @property
+    def can_sign(self) -> bool:
+        """True when the material was a secret or a private key."""
+        return bool(self._signers)
+
+    def sign(self, algorithm: str, signing_input: bytes) -> bytes:
+        signer = self._signers.get(algorithm)
+        if signer is None:
+            raise ConfigurationError(f"this key cannot sign with {algorithm} (no private key?)")
+        return _jose.sign(signer, signing_input)
 
     def verify(self, algorithm: str, signing_input: bytes, signature: bytes) -> bool:
         """Check a signature made with ``algorithm``; False when the key does not allow it."""
@@ -145,16 +156,20 @@ def _check_jwk_metadata(
     return algorithm or jwk_alg, kid if kid is not None else jwk_kid
 
 
-def _build_verifiers(
+_Keys = dict[str, _jose.JoseKey]
+
+
+def _build_keys(
     material: KeyMaterial, jwk: dict[str, Any] | None, algorithm: str | None
-) -> dict[str, _jose.JoseKey]:
+) -> tuple[_Keys, _Keys]:
+    """Verification keys per allowed algorithm, and signing keys when private."""
     if jwk is not None:
         kty = jwk.get("kty")
         if kty == "oct":
-            return _hmac_verifiers(_jwk_secret(jwk), algorithm)
+            return _hmac_keys(_jwk_secret(jwk), algorithm)
         if kty not in ("RSA", "EC"):
             raise _UnsupportedKey(f"unsupported JWK key type {kty!r}")
-        return _asymmetric_verifiers(_jose.load_jwk(jwk), algorithm)
+        return _asymmetric_keys(_jose.load_jwk(jwk), algorithm)
     if isinstance(material, str):
         raw = material.encode("utf-8")
     elif isinstance(material, bytes):
@@ -163,10 +178,10 @@ def _build_verifiers(
         raise ConfigurationError("key material must be str, bytes or a JWK mapping")
     is_pem = b"-----BEGIN" in raw
     if algorithm in HMAC_ALGORITHMS or (algorithm is None and not is_pem):
-        return _hmac_verifiers(raw, algorithm)
+        return _hmac_keys(raw, algorithm)
     if not is_pem:
         raise ConfigurationError(f"{algorithm} keys are given as PEM or as a JWK")
-    return _asymmetric_verifiers(_jose.load_pem(raw), algorithm)
+    return _asymmetric_keys(_jose.load_pem(raw), algorithm)
 
 
 def _jwk_secret(jwk: Mapping[str, Any]) -> bytes:
@@ -179,7 +194,7 @@ def _jwk_secret(jwk: Mapping[str, Any]) -> bytes:
         raise ConfigurationError("the oct JWK's 'k' is not base64url") from exc
 
 
-def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, _jose.JoseKey]:
+def _hmac_keys(secret: bytes, algorithm: str | None) -> tuple[_Keys, _Keys]:
     if algorithm is not None and algorithm not in HMAC_ALGORITHMS:
         raise ConfigurationError(f"{algorithm} needs an RSA or EC key, not a shared secret")
     if _jose.looks_asymmetric(secret):
@@ -193,12 +208,11 @@ def _hmac_verifiers(secret: bytes, algorithm: str | None) -> dict[str, _jose.Jos
         raise ConfigurationError(
             f"the HMAC secret has {len(secret)} bytes; {wanted[0]} needs at least {need}"
         )
-    return {alg: _jose.hmac_key(secret, alg) for alg in allowed}
+    keys = {alg: _jose.hmac_key(secret, alg) for alg in allowed}
+    return keys, keys  # a shared secret both signs and verifies
 
 
-def _asymmetric_verifiers(
-    loaded: _jose.LoadedKey, algorithm: str | None
-) -> dict[str, _jose.JoseKey]:
+def _asymmetric_keys(loaded: _jose.LoadedKey, algorithm: str | None) -> tuple[_Keys, _Keys]:
     if loaded.kty == "RSA":
         if loaded.size_bits < MIN_RSA_BITS:
             raise ConfigurationError(
@@ -214,7 +228,9 @@ def _asymmetric_verifiers(
                 f"(it allows {', '.join(family)})"
             )
         family = [algorithm]
-    return {alg: _jose.public_key(loaded, alg) for alg in family}
+    verifiers = {alg: _jose.public_key(loaded, alg) for alg in family}
+    signers = {alg: signer for alg in family if (signer := _jose.private_key(loaded, alg))}
+    return verifiers, signers
 
 
 @runtime_checkable

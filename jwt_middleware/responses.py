@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .errors import AuthError, ConfigurationError, InsufficientScope, KeysUnavailable
+from .errors import AuthError, ConfigurationError, InsufficientScope, TemporarilyUnavailable
 
 # RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
@@ -60,6 +60,6 @@ def render(error: AuthError, realm: str | None) -> ErrorResponse:
     value = challenge(error, realm)
     if value is not None:
         headers.append(("WWW-Authenticate", value))
-    if isinstance(error, KeysUnavailable):
+    if isinstance(error, TemporarilyUnavailable):
         headers.append(("Retry-After", str(max(1, int(error.retry_after)))))
     return ErrorResponse(error.status, tuple(headers), body)

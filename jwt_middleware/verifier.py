@@ -23,10 +23,12 @@ from .errors import (
     InvalidClaims,
     MalformedToken,
     NotYetValid,
+    RevokedToken,
     UnknownKey,
     WrongTokenType,
 )
 from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey, as_resolver
+from .revocation import Denylist, denylist_entries
 
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
@@ -51,6 +53,8 @@ class Verifier:
     ``aud`` required, and a token that carries ``aud`` is refused when no audience is
     configured (RFC 7519 section 4.1.3). ``token_types`` lists accepted JOSE ``typ``
     values (``None`` for absent); ``algorithms`` narrows what the keys allow.
+    With a ``denylist``, every request also checks that neither the token's ``jti``
+    nor its session ``sid`` was revoked.
     """
 
     def __init__(
@@ -65,9 +69,13 @@ class Verifier:
         max_age: float | None = None,
         token_types: Iterable[str | None] | None = None,
         max_token_bytes: int = 8192,
+        denylist: Denylist | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._resolver = as_resolver(keys)
+        if denylist is not None and not isinstance(denylist, Denylist):
+            raise ConfigurationError("denylist must be a MemoryDenylist, RedisDenylist or alike")
+        self._denylist = denylist
         self._algorithms = _algorithms(algorithms)
         self._issuers = _issuers(_string_set(issuer, "issuer"), self._resolver)
         self._audiences = _string_set(audience, "audience")
@@ -128,7 +136,10 @@ class Verifier:
         parsed = self._parse(token)
         try:
             keys = self._resolver.resolve(parsed.header, parsed.claims)
-            return self._finish(parsed, keys)
+            verified = self._finish(parsed, keys)
+            if self._denylist is not None:
+                _check_revocation(self._denylist.is_revoked(*denylist_entries(verified.claims)))
+            return verified
         except AuthError as error:
             _add_context(error, parsed)
             raise
@@ -137,7 +148,11 @@ class Verifier:
         parsed = self._parse(token)
         try:
             keys = await self._resolver.aresolve(parsed.header, parsed.claims)
-            return self._finish(parsed, keys)
+            verified = self._finish(parsed, keys)
+            if self._denylist is not None:
+                entries = denylist_entries(verified.claims)
+                _check_revocation(await self._denylist.ais_revoked(*entries))
+            return verified
         except AuthError as error:
             _add_context(error, parsed)
             raise
@@ -228,6 +243,11 @@ class Verifier:
             raise InvalidClaims("the token names an audience but none is configured")
         if self._audiences.isdisjoint(token_audiences):
             raise InvalidClaims("wrong audience")
+
+
+def _check_revocation(revoked: bool) -> None:
+    if revoked:
+        raise RevokedToken()
 
 
 def _add_context(error: AuthError, parsed: compact.ParsedToken) -> None:

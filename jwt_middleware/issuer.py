@@ -1,0 +1,291 @@
+"""Minting tokens: short-lived access tokens, refresh tokens that rotate on every use,
+reuse detection, and revocation, on the same keys and verifier as the middleware.
+
+Access tokens follow RFC 9068 (JOSE ``typ`` ``at+jwt``); refresh tokens carry their own
+``typ`` (``refresh+jwt``), which the middleware's default ``token_types`` refuses, so a
+refresh token is never accepted as an access token. A pair shares a session id
+(``sid``) with every pair refreshed from it: presenting a used refresh token again
+revokes the whole session, access tokens included (a verifier with the same denylist
+checks ``sid`` as well as ``jti``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._encoding import b64url_encode
+from .errors import (
+    ConfigurationError,
+    ExpiredToken,
+    InvalidClaims,
+    RefreshTokenReused,
+    RevokedToken,
+    WrongTokenType,
+)
+from .keys import StaticKey
+from .policy import scopes_of
+from .responses import SCOPE_TOKEN
+from .revocation import Denylist, MemoryDenylist, session_entry, token_entry
+from .verifier import Verifier
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+REFRESH_TOKEN_TYPE = "refresh+jwt"
+RESERVED_CLAIMS = frozenset(
+    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "ext"}
+)
+"""Claims the issuer sets itself; ``claims=`` may not override them."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The OAuth 2.0 token response body (RFC 6749 section 5.1)."""
+        return {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "refresh_expires_in": self.refresh_expires_in,
+        }
+
+    def __repr__(self) -> str:  # tokens are credentials: keep them out of logs
+        return f"TokenPair(expires_in={self.expires_in}, token_type={self.token_type!r})"
+
+
+class TokenIssuer:
+    """Mints and rotates tokens with ``key``: a :class:`StaticKey` holding an HMAC
+    secret or a private key (PEM or JWK); ``algorithm`` is needed only when the key
+    allows several.
+
+    ``denylist`` records used refresh tokens and revocations; share it (a
+    :class:`RedisDenylist` across machines) with the ``Verifier`` of every service
+    that accepts the access tokens. Without one, a :class:`MemoryDenylist` is made.
+    """
+
+    def __init__(
+        self,
+        key: StaticKey,
+        *,
+        algorithm: str | None = None,
+        issuer: str | None = None,
+        audience: str | Iterable[str] | None = None,
+        access_ttl: int = 900,
+        refresh_ttl: int = 14 * 24 * 3600,
+        denylist: Denylist | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(key, StaticKey) or not key.can_sign:
+            raise ConfigurationError("TokenIssuer needs a StaticKey with a secret or private key")
+        if algorithm is None:
+            if len(key.algorithms) != 1:
+                raise ConfigurationError(
+                    f"the key allows {sorted(key.algorithms)}: choose one with algorithm="
+                )
+            (algorithm,) = key.algorithms
+        elif algorithm not in key.algorithms:
+            raise ConfigurationError(f"the key cannot sign {algorithm}")
+        for name, ttl in (("access_ttl", access_ttl), ("refresh_ttl", refresh_ttl)):
+            if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+                raise ConfigurationError(f"{name} must be a positive number of seconds")
+        if refresh_ttl <= access_ttl:
+            raise ConfigurationError("refresh_ttl must be longer than access_ttl")
+        if isinstance(audience, str):
+            audience = (audience,)
+        self._audience = list(audience) if audience is not None else None
+        self._key, self._algorithm = key, algorithm
+        self._issuer = issuer
+        self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
+        self.denylist: Denylist = denylist if denylist is not None else MemoryDenylist(clock=clock)
+        self._clock = clock
+        common: dict[str, Any] = {"algorithms": [algorithm], "issuer": issuer, "clock": clock}
+        self._refresh_verifier = Verifier(
+            key,
+            token_types=[REFRESH_TOKEN_TYPE],
+            required_claims=("exp", "jti", "sid", "sub"),
+            **common,
+        )
+        self._access_verifier = Verifier(
+            key,
+            token_types=[ACCESS_TOKEN_TYPE],
+            required_claims=("exp", "jti"),
+            audience=self._audience,
+            **common,
+        )
+
+    # -- minting ----------------------------------------------------------------------
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        scopes: Iterable[str] = (),
+        claims: Mapping[str, Any] | None = None,
+        ttl: int | None = None,
+    ) -> str:
+        """An access token for ``subject`` (``typ`` ``at+jwt``, RFC 9068)."""
+        return self._access_token(subject, _scopes(scopes), _extra(claims), ttl, sid=None)
+
+    def issue_pair(
+        self,
+        subject: str,
+        *,
+        scopes: Iterable[str] = (),
+        claims: Mapping[str, Any] | None = None,
+    ) -> TokenPair:
+        """An access token and a refresh token that starts a new session."""
+        return self._pair(subject, _scopes(scopes), _extra(claims), secrets.token_urlsafe(16))
+
+    def _pair(
+        self, subject: str, scopes: tuple[str, ...], extra: dict[str, Any], sid: str
+    ) -> TokenPair:
+        access = self._access_token(subject, scopes, extra, None, sid)
+        now = int(self._clock())
+        refresh_claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.refresh_ttl,
+            "jti": secrets.token_urlsafe(16),
+            "sid": sid,
+            "scope": " ".join(scopes) or None,
+            "ext": extra or None,
+        }
+        refresh = self._sign(REFRESH_TOKEN_TYPE, refresh_claims)
+        return TokenPair(access, refresh, self.access_ttl, self.refresh_ttl)
+
+    def _access_token(
+        self,
+        subject: str,
+        scopes: tuple[str, ...],
+        extra: dict[str, Any],
+        ttl: int | None,
+        sid: str | None,
+    ) -> str:
+        if not isinstance(subject, str) or not subject:
+            raise ValueError("the subject is a non-empty string")
+        lifetime = self.access_ttl if ttl is None else ttl
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime <= 0:
+            raise ValueError("ttl must be a positive number of seconds")
+        now = int(self._clock())
+        audience = self._audience
+        claims: dict[str, Any] = {
+            **extra,
+            "iss": self._issuer,
+            "sub": subject,
+            "aud": audience[0] if audience and len(audience) == 1 else audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+            "sid": sid,
+            "scope": " ".join(scopes) or None,
+        }
+        return self._sign(ACCESS_TOKEN_TYPE, claims)
+
+    def _sign(self, typ: str, claims: dict[str, Any]) -> str:
+        header: dict[str, Any] = {"alg": self._algorithm, "typ": typ}
+        if self._key.kid is not None:
+            header["kid"] = self._key.kid
+        payload = {name: value for name, value in claims.items() if value is not None}
+        signing_input = f"{_segment(header)}.{_segment(payload)}"
+        signature = self._key.sign(self._algorithm, signing_input.encode("ascii"))
+        return f"{signing_input}.{b64url_encode(signature)}"
+
+    # -- refresh and revocation (sync and async share every step but the denylist) ----
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """A new pair for a valid, unused refresh token; the old one is used up. A used
+        one presented again revokes its whole session and raises
+        :class:`RefreshTokenReused`."""
+        claims, sid, jti = self._verified_refresh(refresh_token)
+        if self.denylist.is_revoked(session_entry(sid)):
+            raise RevokedToken("the session was revoked")
+        if not self.denylist.revoke(token_entry(jti), claims["exp"]):
+            self.denylist.revoke(session_entry(sid), self._clock() + self.refresh_ttl)
+            raise RefreshTokenReused()
+        return self._successor(claims, sid)
+
+    async def arefresh(self, refresh_token: str) -> TokenPair:
+        claims, sid, jti = self._verified_refresh(refresh_token)
+        if await self.denylist.ais_revoked(session_entry(sid)):
+            raise RevokedToken("the session was revoked")
+        if not await self.denylist.arevoke(token_entry(jti), claims["exp"]):
+            await self.denylist.arevoke(session_entry(sid), self._clock() + self.refresh_ttl)
+            raise RefreshTokenReused()
+        return self._successor(claims, sid)
+
+    def revoke(self, token: str, *, session: bool = False) -> bool:
+        """Revoke a token issued here until it expires; with ``session=True`` also every
+        token of its session (logout). False when it had expired already."""
+        entries = self._revocation(token, session)
+        for entry, until in entries:
+            self.denylist.revoke(entry, until)
+        return bool(entries)
+
+    async def arevoke(self, token: str, *, session: bool = False) -> bool:
+        entries = self._revocation(token, session)
+        for entry, until in entries:
+            await self.denylist.arevoke(entry, until)
+        return bool(entries)
+
+    def _verified_refresh(self, token: str) -> tuple[dict[str, Any], str, str]:
+        claims = self._refresh_verifier.verify(token)
+        sid = claims["sid"]
+        if not isinstance(sid, str):
+            raise InvalidClaims("sid is not a string")
+        return claims, sid, claims["jti"]
+
+    def _successor(self, claims: dict[str, Any], sid: str) -> TokenPair:
+        extra = claims.get("ext")
+        return self._pair(
+            claims["sub"], scopes_of(claims), extra if isinstance(extra, dict) else {}, sid
+        )
+
+    def _revocation(self, token: str, session: bool) -> list[tuple[str, float]]:
+        try:
+            claims = self._access_verifier.verify(token)
+        except WrongTokenType:
+            try:
+                claims = self._refresh_verifier.verify(token)
+            except ExpiredToken:
+                return []
+        except ExpiredToken:
+            return []
+        entries: list[tuple[str, float]] = [(token_entry(claims["jti"]), claims["exp"])]
+        sid = claims.get("sid")
+        if session and isinstance(sid, str):
+            entries.append((session_entry(sid), self._clock() + self.refresh_ttl))
+        return entries
+
+
+def _segment(value: dict[str, Any]) -> str:
+    return b64url_encode(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def _scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    result = tuple(scopes)
+    if not all(isinstance(s, str) and SCOPE_TOKEN.fullmatch(s) for s in result):
+        raise ValueError("scopes are RFC 6749 scope tokens (no spaces, quotes or backslashes)")
+    return result
+
+
+def _extra(claims: Mapping[str, Any] | None) -> dict[str, Any]:
+    extra = dict(claims or {})
+    clash = RESERVED_CLAIMS.intersection(extra)
+    if clash:
+        raise ValueError(f"claims may not set {sorted(clash)}: the issuer sets them")
+    return extra

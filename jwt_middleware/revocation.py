@@ -1,0 +1,237 @@
+"""Denylists: revoked tokens (by ``jti``) and sessions (by ``sid``), until they expire.
+
+Two implementations of one small protocol: :class:`MemoryDenylist` for one process and
+:class:`RedisDenylist` for many processes and machines. Entries live exactly as long as
+the token they revoke could still be used, so neither grows without bound. A denylist
+that cannot be asked raises :class:`DenylistUnavailable`: the request gets a 503, never
+a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError, DenylistUnavailable
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+
+def token_entry(jti: str) -> str:
+    return "jti:" + jti
+
+
+def session_entry(sid: str) -> str:
+    return "sid:" + sid
+
+
+@runtime_checkable
+class Denylist(Protocol):
+    def revoke(self, entry: str, expires_at: float) -> bool:
+        """Deny ``entry`` until ``expires_at`` (epoch seconds); True if it was not denied
+        yet. Atomic: of two concurrent calls for one entry, one gets True."""
+
+    def is_revoked(self, *entries: str) -> bool:
+        """True when any of ``entries`` is denied."""
+
+    async def arevoke(self, entry: str, expires_at: float) -> bool: ...
+
+    async def ais_revoked(self, *entries: str) -> bool: ...
+
+
+class MemoryDenylist:
+    """A denylist in this process's memory: for one process, tests and development.
+
+    Memory is bounded by the revocations still live: expired entries are swept whenever
+    the table has doubled since the last sweep.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._entries: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sweep_at = 1024
+
+    def revoke(self, entry: str, expires_at: float) -> bool:
+        now = self._clock()
+        with self._lock:
+            if len(self._entries) >= self._sweep_at:
+                self._sweep(now)
+            current = self._entries.get(entry)
+            if current is not None and current > now:
+                self._entries[entry] = max(current, expires_at)
+                return False
+            if expires_at > now:
+                self._entries[entry] = expires_at
+            return True
+
+    def is_revoked(self, *entries: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            return any(self._entries.get(entry, 0.0) > now for entry in entries)
+
+    async def arevoke(self, entry: str, expires_at: float) -> bool:
+        return self.revoke(entry, expires_at)
+
+    async def ais_revoked(self, *entries: str) -> bool:
+        return self.is_revoked(*entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _sweep(self, now: float) -> None:
+        self._entries = {k: v for k, v in self._entries.items() if v > now}
+        self._sweep_at = max(1024, 2 * len(self._entries))
+
+
+class RedisDenylist:
+    """A denylist in Redis, shared by every process and machine that uses the server.
+
+    ``client_or_url``: a ``redis://`` / ``rediss://`` / ``unix://`` URL, or a
+    ``redis.Redis`` (used under WSGI) or ``redis.asyncio.Redis`` (used under ASGI)
+    client. With a URL, both kinds are made as needed, with ``timeout`` for connecting
+    and for each command. Keys are ``prefix + entry`` and expire with the token.
+    """
+
+    def __init__(
+        self,
+        client_or_url: str | redis.Redis | redis.asyncio.Redis,
+        *,
+        prefix: str = "jwt-middleware:denylist:",
+        timeout: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        try:
+            import redis
+            import redis.asyncio
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise ConfigurationError(
+                "RedisDenylist needs the redis package: pip install 'jwt-middleware[redis]'"
+            ) from exc
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._prefix = prefix
+        self._timeout = timeout
+        self._clock = clock
+        self._url: str | None = None
+        self._sync: redis.Redis | None = None
+        self._async: redis.asyncio.Redis | None = None
+        self._async_by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, redis.asyncio.Redis
+        ] = weakref.WeakKeyDictionary()
+        if isinstance(client_or_url, str):
+            if urlsplit(client_or_url).scheme not in ("redis", "rediss", "unix"):
+                raise ConfigurationError("a Redis URL starts with redis://, rediss:// or unix://")
+            self._url = client_or_url
+        elif isinstance(client_or_url, redis.asyncio.Redis):
+            self._async = client_or_url
+        elif isinstance(client_or_url, redis.Redis):
+            self._sync = client_or_url
+        else:
+            raise ConfigurationError("RedisDenylist takes a Redis URL or a redis client")
+        if not prefix:
+            raise ConfigurationError("a key prefix keeps the denylist apart from other data")
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    # -- sync (WSGI) ------------------------------------------------------------------
+
+    def revoke(self, entry: str, expires_at: float) -> bool:
+        ttl_ms = self._ttl_ms(expires_at)
+        if ttl_ms <= 0:
+            return True
+        client, key = self._client(), self._prefix + entry
+        try:
+            if client.set(key, b"1", nx=True, px=ttl_ms):
+                return True
+            client.pexpire(key, ttl_ms, gt=True)  # already denied: keep the longer life
+            return False
+        except self._errors as exc:
+            raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
+
+    def is_revoked(self, *entries: str) -> bool:
+        if not entries:
+            return False
+        try:
+            return bool(self._client().exists(*(self._prefix + e for e in entries)))
+        except self._errors as exc:
+            raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
+
+    # -- async (ASGI) -----------------------------------------------------------------
+
+    async def arevoke(self, entry: str, expires_at: float) -> bool:
+        ttl_ms = self._ttl_ms(expires_at)
+        if ttl_ms <= 0:
+            return True
+        client, key = self._aclient(), self._prefix + entry
+        try:
+            if await client.set(key, b"1", nx=True, px=ttl_ms):
+                return True
+            await client.pexpire(key, ttl_ms, gt=True)
+            return False
+        except self._errors as exc:
+            raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
+
+    async def ais_revoked(self, *entries: str) -> bool:
+        if not entries:
+            return False
+        try:
+            return bool(await self._aclient().exists(*(self._prefix + e for e in entries)))
+        except self._errors as exc:
+            raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
+
+    # -- clients ----------------------------------------------------------------------
+
+    def _ttl_ms(self, expires_at: float) -> int:
+        return math.ceil((expires_at - self._clock()) * 1000)
+
+    def _client(self) -> redis.Redis:
+        if self._sync is None:
+            if self._url is None:
+                raise ConfigurationError("this RedisDenylist has only an async client")
+            import redis
+
+            self._sync = redis.Redis.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+            )
+        return self._sync
+
+    def _aclient(self) -> redis.asyncio.Redis:
+        if self._async is not None:
+            return self._async
+        if self._url is None:
+            raise ConfigurationError("this RedisDenylist has only a sync client")
+        # asyncio clients belong to one event loop: keep one per loop.
+        loop = asyncio.get_running_loop()
+        client = self._async_by_loop.get(loop)
+        if client is None:
+            import redis.asyncio
+
+            client = redis.asyncio.Redis.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+            )
+            self._async_by_loop[loop] = client
+        return client
+
+    def __repr__(self) -> str:
+        return f"RedisDenylist(prefix={self._prefix!r})"
+
+
+def denylist_entries(claims: dict[str, Any]) -> tuple[str, ...]:
+    """The entries that revoke a token: its ``jti`` and its session ``sid``."""
+    jti, sid = claims.get("jti"), claims.get("sid")
+    entries = []
+    if isinstance(jti, str):
+        entries.append(token_entry(jti))
+    if isinstance(sid, str):
+        entries.append(session_entry(sid))
+    return tuple(entries)
