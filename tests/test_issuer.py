@@ -84,7 +84,7 @@ class TestIssue:
         ("subject", "scopes"), [("", ()), (None, ()), ("a", ["a b"]), ("a", ['a"b'])]
     )
     def test_bad_arguments(self, issuer: TokenIssuer, subject: Any, scopes: Any) -> None:
-        with pytest.raises(ValueError, match="subject|scope"):
+        with pytest.raises(ValueError, match=r"subject|scope"):
             issuer.issue(subject, scopes=scopes)
 
     def test_pair(self, issuer: TokenIssuer, keys: Keys, clock: FakeClock) -> None:
