@@ -1,79 +1,170 @@
-"""Configuration shared by the examples: your keys from the environment, or a demo key.
+"""What the two examples share: keys and users from the environment (or demo ones), the
+token endpoints' logic, and the cookie flavour's settings.
 
-JWT_SECRET        an HMAC secret (HS256 unless JWT_ALGORITHM says otherwise)
-JWT_PUBLIC_KEY    a PEM public key, inline or as a file path (algorithm from the key)
-JWT_JWKS_URL      your identity provider's JWKS URL (keys fetched, cached, rotated)
-JWT_DISCOVERY     "1": find the JWKS through JWT_ISSUER's OpenID discovery document
-JWT_ALGORITHM     optional: pin the algorithm
-JWT_ISSUER        optional: required iss
-JWT_AUDIENCE      optional: required aud
-
-With none of them set, a random HS256 key is made for this run only and a short-lived
-token signed with it is printed, ready to paste. Secrets never live in code.
+Keys (set at most one; with none, a random HS256 key is made for this run only):
+JWT_SECRET        an HMAC secret: verifies and signs (HS256 unless JWT_ALGORITHM says)
+JWT_PRIVATE_KEY   a PEM private key, inline or a file path: verifies and signs
+JWT_PUBLIC_KEY    a PEM public key, inline or a file path: verifies only
+JWT_JWKS_URL      your identity provider's JWKS URL: verifies only
+JWT_DISCOVERY     "1": the JWKS of JWT_ISSUER's OpenID discovery document: verifies only
+Optional: JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE; REDIS_URL (a denylist shared by every
+instance; in memory otherwise); DEMO_USER and DEMO_PASSWORD (the one login; without a
+password, a random one is made and printed). Secrets never live in code.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
 import secrets
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from jose import jwt
+from jwt_middleware import (
+    BearerHeader,
+    Cookie,
+    MemoryDenylist,
+    RedisDenylist,
+    RemoteJWKS,
+    StaticKey,
+    TokenIssuer,
+    TokenPair,
+    Verifier,
+)
+from jwt_middleware.revocation import Denylist
 
-from jwt_middleware import RemoteJWKS, StaticKey, Verifier
-
-DEMO_TTL = 15 * 60
+ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE = "access_token", "refresh_token", "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SOURCES = (BearerHeader(), Cookie(ACCESS_COOKIE))
+EXEMPT = ("/health", "/login", "/refresh")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 @dataclass(frozen=True)
 class Demo:
     verifier: Verifier
-    demo_token: str | None  # set only when the key was generated for this run
+    issuer: TokenIssuer | None  # None when the keys can only verify
+    user: str
+    password: str
+    password_generated: bool
+    key_generated: bool
+
+    def login(self, username: Any, password: Any) -> TokenPair | None:
+        if self.issuer is None or not isinstance(username, str) or not isinstance(password, str):
+            return None
+        user_ok = hmac.compare_digest(username.encode(), self.user.encode())
+        password_ok = hmac.compare_digest(password.encode(), self.password.encode())
+        if not (user_ok and password_ok):
+            return None
+        return self.issuer.issue_pair(username, scopes=["read", "write"])
 
 
-def configure(env: os._Environ[str] | dict[str, str] = os.environ) -> Demo:
-    secret, public_key = env.get("JWT_SECRET"), env.get("JWT_PUBLIC_KEY")
+def configure(env: Mapping[str, str] = os.environ) -> Demo:
     algorithm = env.get("JWT_ALGORITHM") or None
-    issuer, audience = env.get("JWT_ISSUER") or None, env.get("JWT_AUDIENCE") or None
-    jwks_url, discovery = env.get("JWT_JWKS_URL"), env.get("JWT_DISCOVERY") == "1"
-    if sum(map(bool, (secret, public_key, jwks_url, discovery))) > 1:
-        raise SystemExit("set one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL, JWT_DISCOVERY")
-    if discovery and not issuer:
-        raise SystemExit("JWT_DISCOVERY=1 needs JWT_ISSUER")
-    demo_token = None
-    keys: object
-    if jwks_url:
-        keys = RemoteJWKS(jwks_url)
-    elif discovery and issuer:
-        keys = RemoteJWKS.discover(issuer)
-    elif public_key:
-        pem = public_key if "-----BEGIN" in public_key else Path(public_key).read_text()
-        keys = StaticKey(pem, algorithm) if algorithm else StaticKey.infer(pem)
-    elif secret:
-        keys = StaticKey(secret, algorithm or "HS256")
-    else:
-        demo_secret = secrets.token_bytes(32)
-        keys = StaticKey(demo_secret, "HS256", kid="demo")
-        now = int(time.time())
-        claims = {
-            "sub": "demo-user",
-            "iat": now,
-            "nbf": now,
-            "exp": now + DEMO_TTL,
-            "scope": "read write",
-            "iss": issuer,
-            "aud": audience,
-        }
-        demo_token = jwt.encode(
-            {k: v for k, v in claims.items() if v is not None},
-            demo_secret,
-            algorithm="HS256",
-            headers={"kid": "demo"},
+    issuer_name, audience = env.get("JWT_ISSUER") or None, env.get("JWT_AUDIENCE") or None
+    chosen = [
+        name
+        for name in (
+            "JWT_SECRET",
+            "JWT_PRIVATE_KEY",
+            "JWT_PUBLIC_KEY",
+            "JWT_JWKS_URL",
+            "JWT_DISCOVERY",
         )
-    return Demo(Verifier(keys, issuer=issuer, audience=audience), demo_token)
+        if env.get(name)
+    ]
+    if len(chosen) > 1:
+        raise SystemExit(f"set only one of {', '.join(chosen)}")
+    denylist: Denylist = (
+        RedisDenylist(env["REDIS_URL"]) if env.get("REDIS_URL") else MemoryDenylist()
+    )
+    signing: StaticKey | None = None
+    keys: object
+    if env.get("JWT_JWKS_URL"):
+        keys = RemoteJWKS(env["JWT_JWKS_URL"])
+    elif env.get("JWT_DISCOVERY") == "1":
+        if not issuer_name:
+            raise SystemExit("JWT_DISCOVERY=1 needs JWT_ISSUER")
+        keys = RemoteJWKS.discover(issuer_name)
+    elif env.get("JWT_PUBLIC_KEY") or env.get("JWT_PRIVATE_KEY"):
+        pem = _pem(env.get("JWT_PRIVATE_KEY") or env["JWT_PUBLIC_KEY"])
+        keys = StaticKey(pem, algorithm) if algorithm else StaticKey.infer(pem)
+        signing = keys if env.get("JWT_PRIVATE_KEY") else None
+    elif env.get("JWT_SECRET"):
+        keys = signing = StaticKey(env["JWT_SECRET"], algorithm or "HS256")
+    else:
+        keys = signing = StaticKey(secrets.token_bytes(32), "HS256", kid="demo")
+    issuer = None
+    if signing is not None:
+        issuer = TokenIssuer(
+            signing,
+            issuer=issuer_name,
+            audience=audience,
+            denylist=denylist,
+            algorithm=algorithm if len(signing.algorithms) > 1 else None,
+        )
+    password = env.get("DEMO_PASSWORD") or ""
+    return Demo(
+        verifier=Verifier(keys, issuer=issuer_name, audience=audience, denylist=denylist),
+        issuer=issuer,
+        user=env.get("DEMO_USER") or "demo",
+        password=password or secrets.token_urlsafe(12),
+        password_generated=not password,
+        key_generated=not chosen,
+    )
+
+
+def _pem(value: str) -> str:
+    return value if "-----BEGIN" in value else Path(value).read_text()
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    name: str
+    value: str
+    max_age: int
+    httponly: bool
+
+
+def session_cookies(demo: Demo, pair: TokenPair) -> list[CookieSpec]:
+    """The cookie flavour: tokens in HttpOnly cookies, plus a script-readable CSRF token
+    that the page echoes in the X-CSRF-Token header (double submit)."""
+    return [
+        CookieSpec(ACCESS_COOKIE, pair.access_token, pair.expires_in, httponly=True),
+        CookieSpec(REFRESH_COOKIE, pair.refresh_token, pair.refresh_expires_in, httponly=True),
+        CookieSpec(CSRF_COOKIE, secrets.token_urlsafe(24), pair.refresh_expires_in, httponly=False),
+    ]
+
+
+def cleared_cookies() -> list[CookieSpec]:
+    return [
+        CookieSpec(name, "", 0, httponly=name != CSRF_COOKIE)
+        for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE)
+    ]
+
+
+def secure_cookies(host: str) -> bool:
+    """Secure everywhere but on a developer's own machine (plain http to localhost)."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower() not in LOCAL_HOSTS
+
+
+def refresh_token_from(
+    body: Mapping[str, Any], headers: Mapping[str, str], cookies: Mapping[str, str]
+) -> str | None:
+    """The refresh token from the JSON body (header flavour) or from its cookie, which
+    /refresh (exempt from the middleware) only accepts with the double-submit header."""
+    token = body.get("refresh_token")
+    if isinstance(token, str) and token:
+        return token
+    cookie = cookies.get(REFRESH_COOKIE)
+    sent, expected = headers.get(CSRF_HEADER, ""), cookies.get(CSRF_COOKIE, "")
+    if cookie and expected and hmac.compare_digest(sent.encode(), expected.encode()):
+        return cookie
+    return None
 
 
 def arguments(description: str, default_port: int) -> argparse.Namespace:
@@ -83,17 +174,25 @@ def arguments(description: str, default_port: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def announce(demo: Demo, base_url: str, path: str) -> None:
-    """Print how to call the service; the demo token only exists in demo mode."""
-    if demo.demo_token is None:
-        print(f"Using the keys from the environment. Try: curl -i {base_url}{path}", flush=True)
-        return
-    print(
-        "Demo mode: a random HS256 key was made for this run "
-        "(set JWT_SECRET or JWT_PUBLIC_KEY to use yours).",
-        flush=True,
-    )
-    print(f"  with a token (valid {DEMO_TTL // 60} min):", flush=True)
-    print(f"    curl -i -H 'Authorization: Bearer {demo.demo_token}' {base_url}{path}", flush=True)
-    print("  without a token (401):", flush=True)
-    print(f"    curl -i {base_url}{path}", flush=True)
+def announce(demo: Demo, base_url: str) -> None:
+    """Print how to call the service. A token is minted here only in demo mode."""
+    lines = []
+    if demo.issuer is not None and demo.key_generated:
+        token = demo.issuer.issue("demo-user", scopes=["read", "write"])
+        lines += [
+            "Demo mode: a random HS256 key was made for this run "
+            "(set JWT_SECRET, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY or JWT_JWKS_URL to use yours).",
+            f"  with a token (valid {demo.issuer.access_ttl // 60} min):",
+            f"    curl -i -H 'Authorization: Bearer {token}' {base_url}/me",
+        ]
+    else:
+        lines.append("Using the keys from the environment.")
+    lines += ["  without a token (401):", f"    curl -i {base_url}/me"]
+    if demo.issuer is not None:
+        password = demo.password if demo.password_generated else "$DEMO_PASSWORD"
+        lines += [
+            "  log in for a token pair (POST /refresh and /logout take the refresh token):",
+            f"    curl -i -X POST -H 'Content-Type: application/json' -d "
+            f'\'{{"username": "{demo.user}", "password": "{password}"}}\' {base_url}/login',
+        ]
+    print("\n".join(lines), flush=True)

@@ -1,15 +1,29 @@
-"""A legacy-style Flask service, protected by the WSGI middleware in one line.
+"""A legacy-style Flask service, protected by the WSGI middleware in one line, with
+token endpoints in both flavours: JSON for API clients, cookies for browsers.
 
-Run it:  python examples/flask_app.py  (then paste the printed curl line)
+Run it:  python examples/flask_app.py  (then paste the printed curl lines)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from _demo import announce, arguments, configure
-from flask import Flask, jsonify, request
+from _demo import (
+    EXEMPT,
+    SOURCES,
+    CookieSpec,
+    announce,
+    arguments,
+    cleared_cookies,
+    configure,
+    refresh_token_from,
+    secure_cookies,
+    session_cookies,
+)
+from flask import Flask, Response, jsonify, request
 
+from jwt_middleware import AuthError, TokenPair
+from jwt_middleware.flask import current_claims, require_scopes
 from jwt_middleware.wsgi import JWTMiddleware
 
 demo = configure()
@@ -27,10 +41,9 @@ def me() -> Any:
 
 
 @app.post("/orders")
+@require_scopes("write")
 def create_order() -> Any:
-    if "write" not in request.environ["jwt.scopes"]:
-        return jsonify(error="the write scope is needed"), 403
-    return jsonify(created=True, by=request.remote_user), 201
+    return jsonify(created=True, by=current_claims()["sub"]), 201  # type: ignore[index]
 
 
 @app.get("/health")
@@ -38,13 +51,68 @@ def health() -> Any:
     return jsonify(status="ok")
 
 
-# The one line that protects the whole service; /health stays open for probes.
+@app.post("/login")
+def login() -> Any:
+    body = request.get_json(silent=True) or request.form
+    pair = demo.login(body.get("username"), body.get("password"))
+    if pair is None:
+        return jsonify(error="invalid_grant", error_description="Wrong credentials"), 401
+    return _with_session(pair)
+
+
+@app.post("/refresh")
+def refresh() -> Any:
+    token = refresh_token_from(
+        request.get_json(silent=True) or {}, request.headers, request.cookies
+    )
+    if token is None or demo.issuer is None:
+        return jsonify(error="invalid_request", error_description="No refresh token"), 400
+    try:
+        pair = demo.issuer.refresh(token)
+    except AuthError as error:
+        return jsonify(error="invalid_grant", error_description=error.description), 401
+    return _with_session(pair)
+
+
+@app.post("/logout")
+def logout() -> Any:
+    """A protected route like any other: ends the caller's session, refresh tokens
+    included, on every instance that shares the denylist."""
+    if demo.issuer is not None:
+        demo.issuer.revoke_claims(current_claims() or {}, session=True)
+    response = jsonify(logged_out=True)
+    _set_cookies(response, cleared_cookies())
+    return response
+
+
+def _with_session(pair: TokenPair) -> Response:
+    response = jsonify(pair.as_dict())
+    response.headers["Cache-Control"] = "no-store"
+    _set_cookies(response, session_cookies(demo, pair))
+    return response
+
+
+def _set_cookies(response: Response, cookies: list[CookieSpec]) -> None:
+    secure = secure_cookies(request.host)
+    for cookie in cookies:
+        response.set_cookie(
+            cookie.name,
+            cookie.value,
+            max_age=cookie.max_age,
+            path="/",
+            secure=secure,
+            httponly=cookie.httponly,
+            samesite="Lax",
+        )
+
+
+# The one line that protects the whole service; a few routes stay open.
 app.wsgi_app = JWTMiddleware(  # type: ignore[method-assign]
-    app.wsgi_app, verifier=demo.verifier, exempt=["/health"], realm="flask-example"
+    app.wsgi_app, verifier=demo.verifier, sources=SOURCES, exempt=EXEMPT, realm="flask-example"
 )
 
 
 if __name__ == "__main__":
     args = arguments("Flask service protected by jwt-middleware", 5000)
-    announce(demo, f"http://{args.host}:{args.port}", "/me")
+    announce(demo, f"http://{args.host}:{args.port}")
     app.run(host=args.host, port=args.port, threaded=True)

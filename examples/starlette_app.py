@@ -1,15 +1,29 @@
-"""A Starlette service protected by the pure-ASGI middleware, served by uvicorn.
+"""A Starlette service protected by the pure-ASGI middleware, served by uvicorn, with
+token endpoints in both flavours: JSON for API clients, cookies for browsers.
 
-Run it:  python examples/starlette_app.py  (then paste the printed curl line)
+Run it:  python examples/starlette_app.py  (then paste the printed curl lines)
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
-from _demo import announce, arguments, configure
+from _demo import (
+    EXEMPT,
+    SOURCES,
+    CookieSpec,
+    announce,
+    arguments,
+    cleared_cookies,
+    configure,
+    refresh_token_from,
+    secure_cookies,
+    session_cookies,
+)
 from starlette.applications import Starlette
 from starlette.authentication import requires
 from starlette.middleware import Middleware
@@ -18,6 +32,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from jwt_middleware import AuthError, TokenPair
 from jwt_middleware.asgi import JWTMiddleware
 
 demo = configure()
@@ -59,6 +74,70 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+async def login(request: Request) -> JSONResponse:
+    body = await _body(request)
+    pair = demo.login(body.get("username"), body.get("password"))
+    if pair is None:
+        return JSONResponse(
+            {"error": "invalid_grant", "error_description": "Wrong credentials"}, status_code=401
+        )
+    return _with_session(request, pair)
+
+
+async def refresh(request: Request) -> JSONResponse:
+    token = refresh_token_from(await _body(request), request.headers, request.cookies)
+    if token is None or demo.issuer is None:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "No refresh token"}, status_code=400
+        )
+    try:
+        pair = await demo.issuer.arefresh(token)
+    except AuthError as error:
+        return JSONResponse(
+            {"error": "invalid_grant", "error_description": error.description}, status_code=401
+        )
+    return _with_session(request, pair)
+
+
+async def logout(request: Request) -> JSONResponse:
+    """A protected route like any other: ends the caller's session, refresh tokens
+    included, on every instance that shares the denylist."""
+    if demo.issuer is not None:
+        await demo.issuer.arevoke_claims(request.scope["jwt.claims"], session=True)
+    response = JSONResponse({"logged_out": True})
+    _set_cookies(request, response, cleared_cookies())
+    return response
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """A JSON object body, or {} (forms would need python-multipart)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _with_session(request: Request, pair: TokenPair) -> JSONResponse:
+    response = JSONResponse(pair.as_dict(), headers={"Cache-Control": "no-store"})
+    _set_cookies(request, response, session_cookies(demo, pair))
+    return response
+
+
+def _set_cookies(request: Request, response: JSONResponse, cookies: list[CookieSpec]) -> None:
+    secure = secure_cookies(request.headers.get("host", ""))
+    for cookie in cookies:
+        response.set_cookie(
+            cookie.name,
+            cookie.value,
+            max_age=cookie.max_age,
+            path="/",
+            secure=secure,
+            httponly=cookie.httponly,
+            samesite="lax",
+        )
+
+
 app = Starlette(
     routes=[
         Route("/me", me),
@@ -66,10 +145,17 @@ app = Starlette(
         Route("/countdown", countdown),
         WebSocketRoute("/ws", echo),
         Route("/health", health),
+        Route("/login", login, methods=["POST"]),
+        Route("/refresh", refresh, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
     ],
     middleware=[
         Middleware(
-            JWTMiddleware, verifier=demo.verifier, exempt=["/health"], realm="starlette-example"
+            JWTMiddleware,
+            verifier=demo.verifier,
+            sources=SOURCES,
+            exempt=EXEMPT,
+            realm="starlette-example",
         )
     ],
 )
@@ -77,5 +163,5 @@ app = Starlette(
 
 if __name__ == "__main__":
     args = arguments("Starlette service protected by jwt-middleware", 8000)
-    announce(demo, f"http://{args.host}:{args.port}", "/me")
+    announce(demo, f"http://{args.host}:{args.port}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

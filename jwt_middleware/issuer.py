@@ -229,13 +229,23 @@ class TokenIssuer:
     def revoke(self, token: str, *, session: bool = False) -> bool:
         """Revoke a token issued here until it expires; with ``session=True`` also every
         token of its session (logout). False when it had expired already."""
-        entries = self._revocation(token, session)
+        claims = self._verified_any(token)
+        return claims is not None and self.revoke_claims(claims, session=session)
+
+    async def arevoke(self, token: str, *, session: bool = False) -> bool:
+        claims = self._verified_any(token)
+        return claims is not None and await self.arevoke_claims(claims, session=session)
+
+    def revoke_claims(self, claims: Mapping[str, Any], *, session: bool = True) -> bool:
+        """Revoke by *verified* claims, e.g. the middleware's ``jwt.claims`` in a logout
+        view (the app never sees the raw token). With ``session``, the whole session."""
+        entries = self._entries(claims, session)
         for entry, until in entries:
             self.denylist.revoke(entry, until)
         return bool(entries)
 
-    async def arevoke(self, token: str, *, session: bool = False) -> bool:
-        entries = self._revocation(token, session)
+    async def arevoke_claims(self, claims: Mapping[str, Any], *, session: bool = True) -> bool:
+        entries = self._entries(claims, session)
         for entry, until in entries:
             await self.denylist.arevoke(entry, until)
         return bool(entries)
@@ -253,18 +263,21 @@ class TokenIssuer:
             claims["sub"], scopes_of(claims), extra if isinstance(extra, dict) else {}, sid
         )
 
-    def _revocation(self, token: str, session: bool) -> list[tuple[str, float]]:
+    def _verified_any(self, token: str) -> dict[str, Any] | None:
+        """An access or refresh token issued here, or None when it has expired."""
         try:
-            claims = self._access_verifier.verify(token)
-        except WrongTokenType:
             try:
-                claims = self._refresh_verifier.verify(token)
-            except ExpiredToken:
-                return []
+                return self._access_verifier.verify(token)
+            except WrongTokenType:
+                return self._refresh_verifier.verify(token)
         except ExpiredToken:
-            return []
-        entries: list[tuple[str, float]] = [(token_entry(claims["jti"]), claims["exp"])]
-        sid = claims.get("sid")
+            return None
+
+    def _entries(self, claims: Mapping[str, Any], session: bool) -> list[tuple[str, float]]:
+        jti, sid, exp = claims.get("jti"), claims.get("sid"), claims.get("exp")
+        entries: list[tuple[str, float]] = []
+        if isinstance(jti, str) and isinstance(exp, int | float):
+            entries.append((token_entry(jti), float(exp)))
         if session and isinstance(sid, str):
             entries.append((session_entry(sid), self._clock() + self.refresh_ttl))
         return entries

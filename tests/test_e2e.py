@@ -216,6 +216,77 @@ class TestRemoteKeysUnderUvicorn:
             stop(server.process)
 
 
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module", params=["starlette_app.py", "flask_app.py"])
+def with_logins(request: pytest.FixtureRequest) -> Iterator[Server]:
+    server = start(request.param, {"DEMO_USER": "ann", "DEMO_PASSWORD": PASSWORD})
+    yield server
+    stop(server.process)
+
+
+class TestTokenLifecycle:
+    """/login, /refresh and /logout of both examples, header and cookie flavours."""
+
+    def login(self, client: httpx.Client, **extra_headers: str) -> httpx.Response:
+        return client.post(
+            "/login", json={"username": "ann", "password": PASSWORD}, headers=extra_headers
+        )
+
+    def test_wrong_password(self, with_logins: Server) -> None:
+        with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
+            reply = client.post("/login", json={"username": "ann", "password": "nope"})
+            assert reply.status_code == 401
+            assert "access_token" not in reply.text
+
+    def test_header_flavour(self, with_logins: Server) -> None:
+        with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
+            pair = self.login(client).json()
+            assert pair["token_type"] == "Bearer"
+            client.cookies.clear()  # header flavour only
+            assert client.get("/me", headers=bearer(pair["access_token"])).status_code == 200
+            # a refresh token is not an access token
+            assert client.get("/me", headers=bearer(pair["refresh_token"])).status_code == 401
+            second = client.post("/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert second.status_code == 200
+            new = second.json()
+            client.cookies.clear()
+            assert client.get("/me", headers=bearer(new["access_token"])).status_code == 200
+            replay = client.post("/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert replay.status_code == 401  # reuse: the whole session is revoked
+            assert client.get("/me", headers=bearer(new["access_token"])).status_code == 401
+
+    def test_cookie_flavour(self, with_logins: Server) -> None:
+        with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
+            reply = self.login(client)
+            cookies = {c.split("=", 1)[0]: c.lower() for c in reply.headers.get_list("set-cookie")}
+            assert (
+                "httponly" in cookies["access_token"] and "samesite=lax" in cookies["access_token"]
+            )
+            assert "httponly" in cookies["refresh_token"]
+            assert "httponly" not in cookies["csrf_token"]  # the page reads it for double submit
+            assert "secure" not in cookies["access_token"]  # plain http on localhost
+            old_access = client.cookies["access_token"]
+            assert client.get("/me").json()["user"] == "ann"
+            refused = client.post("/logout")  # a cookie on a POST with no CSRF proof
+            assert refused.status_code == 403
+            assert refused.json()["error"] == "csrf_failed"
+            assert client.post("/refresh").status_code == 400  # cookie without the header
+            csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
+            assert client.post("/refresh", headers=csrf).status_code == 200
+            csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
+            assert client.post("/logout", headers=csrf).status_code == 200
+            assert "access_token" not in client.cookies
+            revoked = client.get("/me", headers={"Cookie": f"access_token={old_access}"})
+            assert revoked.status_code == 401
+
+    def test_secure_cookies_outside_localhost(self, with_logins: Server) -> None:
+        with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
+            reply = self.login(client, Host="api.example.com")
+            assert all("secure" in c.lower() for c in reply.headers.get_list("set-cookie"))
+
+
 class TestFlaskUnderWerkzeug:
     def test_protected_and_exempt_routes(self, flask_configured: Server) -> None:
         with httpx.Client(base_url=flask_configured.base_url, timeout=5) as client:

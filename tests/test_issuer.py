@@ -247,6 +247,19 @@ class TestRevoke:
             issuer.refresh(pair.refresh_token)
         verifier.verify(unrelated)
 
+    def test_logout_by_verified_claims(
+        self, issuer: TokenIssuer, keys: Keys, clock: FakeClock
+    ) -> None:
+        verifier = verifier_for(issuer, keys, clock)
+        pair = issuer.issue_pair("alice")
+        claims = verifier.verify(pair.access_token)  # what the middleware hands the app
+        assert issuer.revoke_claims(claims)
+        with pytest.raises(RevokedToken):
+            verifier.verify(pair.access_token)
+        with pytest.raises(RevokedToken):
+            issuer.refresh(pair.refresh_token)
+        assert not issuer.revoke_claims({})
+
     def test_revoke_one_access_token(
         self, issuer: TokenIssuer, keys: Keys, clock: FakeClock
     ) -> None:
@@ -270,6 +283,10 @@ class TestRevoke:
         assert await issuer.arevoke(token)
         with pytest.raises(RevokedToken):
             verifier_for(issuer, keys, clock).verify(token)
+        pair = issuer.issue_pair("bob")
+        assert await issuer.arevoke_claims(parse(pair.access_token, 8192).claims)
+        with pytest.raises(RevokedToken):
+            await issuer.arefresh(pair.refresh_token)
 
 
 class TestAcrossMachines:
