@@ -181,7 +181,6 @@ class TokenIssuer:
         now = int(self._clock())
         audience = self._audience
         claims: dict[str, Any] = {
-            **extra,
             "iss": self._issuer,
             "sub": subject,
             "aud": audience[0] if audience and len(audience) == 1 else audience,
@@ -191,6 +190,7 @@ class TokenIssuer:
             "jti": secrets.token_urlsafe(16),
             "sid": sid,
             "scope": " ".join(scopes) or None,
+            **extra,  # cannot clash: _extra() refused reserved names
         }
         return self._sign(ACCESS_TOKEN_TYPE, claims)
 

@@ -1,0 +1,286 @@
+"""``jwt-middleware``: make keys, issue, inspect and verify tokens.
+
+Exit codes: 0 success, 1 a token that does not verify, 2 a usage or input error (bad
+arguments, unreadable or unsafe key files). Errors are one line on stderr, never a
+traceback. Tokens can be piped in (``-`` or no argument) to keep them out of shell
+history. Colour only on a terminal (and never with ``NO_COLOR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from . import inspection, keyfiles
+from .errors import AuthError, ConfigurationError
+from .issuer import RESERVED_CLAIMS, TokenIssuer
+from .jwks import RemoteJWKS
+from .keys import SUPPORTED_ALGORITHMS
+from .verifier import Verifier
+
+USAGE_ERROR, INVALID = 2, 1
+_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line on stderr, exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    out = Output(sys.stdout, sys.stderr)
+    try:
+        result: int = args.run(args, out)
+        return result
+    except (UsageError, ConfigurationError, FileExistsError) as exc:
+        out.error(str(exc))
+    except OSError as exc:
+        out.error(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": "))
+    except KeyboardInterrupt:
+        return 130
+    return USAGE_ERROR
+
+
+# -- subcommands ------------------------------------------------------------------------
+
+
+def keygen(args: argparse.Namespace, out: Output) -> int:
+    key = keyfiles.generate(args.alg, kid=args.kid, rsa_bits=args.bits)
+    if args.print_private:
+        out.stdout.write(key.private_text)
+        if key.public_jwks is not None:
+            out.stdout.write(json.dumps(key.public_jwks, indent=2) + "\n")
+        return 0
+    files = keyfiles.write(key, Path(args.out), force=args.force)
+    for file in files:
+        mode = "0600, keep it secret" if file.private else "0644, publish it"
+        out.say(f"wrote {file.path} ({file.description}, mode {mode})")
+    out.say(f"kid: {key.kid}")
+    private_file = next(file.path for file in files if file.private)
+    out.say(
+        f"issue a token: jwt-middleware issue --key {private_file} --alg {key.algorithm} "
+        f"--kid {key.kid} --sub SUBJECT"
+    )
+    return 0
+
+
+def issue(args: argparse.Namespace, out: Output) -> int:
+    key = keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
+    if not key.can_sign:
+        raise UsageError(f"{args.key} holds no secret or private key: it cannot sign")
+    # A PEM or a JWK without alg allows a family: the smallest hash (RS256, HS256) unless
+    # --alg says otherwise.
+    issuer = TokenIssuer(
+        key,
+        algorithm=args.alg or min(key.algorithms),
+        issuer=args.iss,
+        audience=args.aud or None,
+        access_ttl=args.ttl,
+        refresh_ttl=max(args.ttl + 1, 14 * 24 * 3600),
+    )
+    claims = dict(_claim(text) for text in args.claim)
+    scopes = [scope for text in args.scope for scope in text.split()]
+    try:
+        token = issuer.issue(args.sub, scopes=scopes, claims=claims)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    out.stdout.write(token + "\n")
+    return 0
+
+
+def inspect(args: argparse.Namespace, out: Output) -> int:
+    report = inspection.inspect(_token(args.token))
+    if args.json:
+        out.stdout.write(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
+        return 0
+    out.say(
+        out.paint(
+            "NOT VERIFIED: anyone can write what follows; use `jwt-middleware verify` to check it.",
+            "red",
+        )
+    )
+    for problem in report.problems:
+        out.say(out.paint(f"problem: {problem}", "red"))
+    out.say("header:")
+    for name, value in (report.header or {}).items():
+        out.say(f"  {name}: {json.dumps(value)}")
+    if isinstance(report.claims, dict):
+        out.say("claims:")
+        for name, value in report.claims.items():
+            when = report.times.get(name)
+            extra = f"  ({when['utc']}, {when['relative']})" if when else ""
+            out.say(f"  {name}: {json.dumps(value)}{extra}")
+    elif report.claims is not None:
+        out.say(f"payload (not JSON): {report.claims[:200]!r}")
+    out.say(f"signature: {report.signature_bytes} bytes, not checked")
+    for finding in report.warnings:
+        out.say(out.paint(f"warning [{finding.code}]: {finding.message}", "yellow"))
+    return 0
+
+
+def verify(args: argparse.Namespace, out: Output) -> int:
+    token = _token(args.token)
+    if args.key:
+        keys: object = keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
+    elif args.jwks:
+        keys = RemoteJWKS(args.jwks, timeout=args.timeout)
+    else:
+        keys = RemoteJWKS.discover(args.issuer, timeout=args.timeout)
+    verifier = Verifier(
+        keys,
+        algorithms=[args.alg] if args.alg else None,
+        issuer=args.iss or (args.issuer if args.issuer else None),
+        audience=args.aud or None,
+        leeway=args.leeway,
+        token_types=_token_types(args.typ),
+    )
+    try:
+        claims = verifier.verify(token)
+    except AuthError as error:
+        detail = f" ({error})" if str(error) != error.description else ""
+        out.error(f"invalid: {error.reason}: {error.description}{detail}", plain=True)
+        return INVALID
+    out.err.write(out.paint("valid: signature and claims verified\n", "green"))
+    out.stdout.write(json.dumps(claims, indent=2) + "\n")
+    return 0
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+class Output:
+    def __init__(self, stdout: TextIO, err: TextIO) -> None:
+        self.stdout, self.err = stdout, err
+        self._colour = stdout.isatty() and "NO_COLOR" not in os.environ
+
+    def say(self, line: str) -> None:
+        self.stdout.write(line + "\n")
+
+    def error(self, message: str, *, plain: bool = False) -> None:
+        self.err.write(("" if plain else "error: ") + message + "\n")
+
+    def paint(self, text: str, colour: str) -> str:
+        if not self._colour:
+            return text
+        code = {"red": "31", "yellow": "33", "green": "32"}[colour]
+        return f"\033[{code}m{text}\033[0m"
+
+
+def _token(argument: str | None) -> str:
+    if argument is None or argument == "-":
+        if argument is None and sys.stdin.isatty():
+            raise UsageError("give a token, or pipe one in (`-` reads standard input)")
+        text = sys.stdin.read()
+    else:
+        text = argument
+    token = text.strip()
+    if not token:
+        raise UsageError("no token given")
+    if any(ch.isspace() for ch in token):
+        raise UsageError("the token contains white space")
+    return token
+
+
+def duration(text: str) -> int:
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 900, 15m, 1h or 7d")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _claim(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise UsageError(f"--claim {text!r}: use name=value")
+    if name in RESERVED_CLAIMS:
+        raise UsageError(f"--claim {name}: set by the issuer (use --sub, --iss, --aud, ...)")
+    try:
+        value: Any = json.loads(raw)  # numbers, booleans, lists, objects
+    except ValueError:
+        value = raw  # anything else is a string
+    return name, value
+
+
+def _token_types(typ: list[str] | None) -> list[str | None] | None:
+    if not typ:
+        return None
+    return [None if t.lower() in ("", "none", "absent") else t for t in typ]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jwt-middleware", description="Make keys, issue, inspect and verify JWTs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    algorithms = sorted(SUPPORTED_ALGORITHMS)
+
+    make = commands.add_parser("keygen", help="make a signing key and its public JWKS")
+    make.add_argument("--alg", required=True, choices=algorithms)
+    make.add_argument("--kid", help="key id (default: the RFC 7638 thumbprint)")
+    make.add_argument("--out", default=".", help="directory for the files (default: .)")
+    make.add_argument("--bits", type=int, default=3072, help="RSA key size (default 3072)")
+    make.add_argument("--force", action="store_true", help="replace existing files")
+    make.add_argument(
+        "--print-private",
+        action="store_true",
+        help="print the private key to stdout instead of writing files",
+    )
+    make.set_defaults(run=keygen)
+
+    mint = commands.add_parser("issue", help="print a signed access token")
+    mint.add_argument("--key", required=True, help="secret, PEM private key or JWK file")
+    mint.add_argument("--sub", required=True, help="the subject")
+    mint.add_argument(
+        "--alg", choices=algorithms, help="when the key allows several (default: RS256, HS256)"
+    )
+    mint.add_argument("--kid", help="the key's id (and its pick in a JWKS)")
+    mint.add_argument("--ttl", type=duration, default=900, help="lifetime (default 15m)")
+    mint.add_argument("--iss", help="issuer")
+    mint.add_argument("--aud", action="append", help="audience (repeatable)")
+    mint.add_argument("--scope", action="append", default=[], help="scopes (repeatable)")
+    mint.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra claim; VALUE is JSON when it parses (repeatable)",
+    )
+    mint.set_defaults(run=issue)
+
+    look = commands.add_parser("inspect", help="decode a token WITHOUT verifying it")
+    look.add_argument("token", nargs="?", help="the token, or - (default) for stdin")
+    look.add_argument("--json", action="store_true", help="machine-readable output")
+    look.set_defaults(run=inspect)
+
+    check = commands.add_parser("verify", help="verify a token with the middleware's checks")
+    check.add_argument("token", nargs="?", help="the token, or - (default) for stdin")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("--key", help="secret, PEM or JWK(S) file")
+    source.add_argument("--jwks", help="a JWKS URL")
+    source.add_argument("--issuer", help="an OpenID issuer: keys through discovery")
+    check.add_argument("--alg", choices=algorithms, help="pin the algorithm")
+    check.add_argument("--kid", help="pick a key from a JWKS file")
+    check.add_argument("--iss", help="required issuer")
+    check.add_argument("--aud", action="append", help="accepted audience (repeatable)")
+    check.add_argument("--leeway", type=float, default=0.0, help="clock skew allowance, s")
+    check.add_argument(
+        "--typ",
+        action="append",
+        help="accepted JOSE typ (repeatable; 'none' for absent; default: absent, JWT, at+jwt)",
+    )
+    check.add_argument("--timeout", type=float, default=5.0, help="for fetching keys, s")
+    check.set_defaults(run=verify)
+    return parser
+
+
+def run() -> NoReturn:
+    """The console script's entry point."""
+    sys.exit(main())
