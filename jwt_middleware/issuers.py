@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 
 from .errors import ConfigurationError, UntrustedIssuer
-from .keys import Claims, Header, KeyResolver, StaticKey, as_resolver
+from .keys import Claims, Header, KeyResolver, StaticKey
+from .resolvers import as_resolver
 
 
 class IssuerKeys:

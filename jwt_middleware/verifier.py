@@ -27,7 +27,8 @@ from .errors import (
     UnknownKey,
     WrongTokenType,
 )
-from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey, as_resolver
+from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey
+from .resolvers import as_resolver
 from .revocation import Denylist, denylist_entries
 
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
