@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
@@ -11,14 +12,32 @@ _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PADDING = ("", None, "==", "=")
+
+
 def b64url_decode(segment: str) -> bytes:
     """Decode unpadded base64url; raise ValueError for anything non-canonical."""
+    if _ALPHABET.fullmatch(segment) is None:
+        raise ValueError("not base64url")
+    return b64url_decode_checked(segment)
+
+
+def b64url_decode_checked(segment: str) -> bytes:
+    """:func:`b64url_decode` for text already known to hold only the base64url
+    alphabet (the compact parser checks the whole token with one regex)."""
     remainder = len(segment) % 4
-    if remainder == 1 or _ALPHABET.fullmatch(segment) is None:
+    padding = _PADDING[remainder]
+    if padding is None:
         raise ValueError("not base64url")
     if remainder and segment[-1] not in _CANONICAL_LAST[remainder]:
         raise ValueError("non-canonical base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    try:
+        return binascii.a2b_base64(
+            segment.encode("ascii").translate(_TO_STANDARD) + padding.encode()
+        )
+    except binascii.Error as exc:
+        raise ValueError("not base64url") from exc
 
 
 def b64url_encode(data: bytes) -> str:

@@ -66,6 +66,7 @@ class KeyCache:
         self._lock = threading.Lock()  # decide-and-claim is atomic across threads
         self.fetches = 0
         self.failures = 0
+        self.generation = 0  # +1 whenever fetched keys replace the cached ones
 
     @property
     def in_flight(self) -> bool:
@@ -106,6 +107,7 @@ class KeyCache:
         with self._lock:
             self._snapshot = _Snapshot(keys, now + ttl)
             self._in_flight = False
+            self.generation += 1
 
     def failed(self) -> None:
         with self._lock:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from ._encoding import b64url_decode
+from ._encoding import b64url_decode_checked
 from .errors import MalformedToken
 
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedToken:
+class ParsedToken(NamedTuple):
     header: dict[str, Any]
     claims: dict[str, Any]
     signing_input: bytes
@@ -32,18 +30,19 @@ def parse(token: str, max_bytes: int) -> ParsedToken:
         raise MalformedToken("the token exceeds max_token_bytes")
     if _COMPACT.fullmatch(token) is None:
         raise MalformedToken("not three base64url segments")
-    header_segment, payload_segment, signature_segment = token.split(".")
+    signing_input, _, signature_segment = token.rpartition(".")
+    header_segment, _, payload_segment = signing_input.partition(".")
     try:
-        header_bytes = b64url_decode(header_segment)
-        payload_bytes = b64url_decode(payload_segment)
-        signature = b64url_decode(signature_segment)
+        header_bytes = b64url_decode_checked(header_segment)
+        payload_bytes = b64url_decode_checked(payload_segment)
+        signature = b64url_decode_checked(signature_segment)
     except ValueError as exc:
         raise MalformedToken("a segment is not canonical base64url") from exc
     return ParsedToken(
-        header=json_object(header_bytes, "header"),
-        claims=json_object(payload_bytes, "payload"),
-        signing_input=f"{header_segment}.{payload_segment}".encode("ascii"),
-        signature=signature,
+        json_object(header_bytes, "header"),
+        json_object(payload_bytes, "payload"),
+        signing_input.encode("ascii"),
+        signature,
     )
 
 

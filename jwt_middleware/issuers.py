@@ -32,6 +32,19 @@ class IssuerKeys:
         self.supports_sync = all(
             getattr(resolver, "supports_sync", True) for resolver in self._resolvers.values()
         )
+        self._parts = tuple(self._resolvers.values())
+
+    @property
+    def generation(self) -> int | None:
+        """Changes when any issuer's keys change (each part only grows, so their sum
+        moves whenever one does); None when a part cannot tell (no token caching)."""
+        total = 0
+        for resolver in self._parts:
+            part = getattr(resolver, "generation", None)
+            if part is None:
+                return None
+            total += part
+        return total
 
     def _pick(self, claims: Claims) -> KeyResolver:
         issuer = claims.get("iss")

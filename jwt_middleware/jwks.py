@@ -126,6 +126,11 @@ class RemoteJWKS:
         return self._jwks_url
 
     @property
+    def generation(self) -> int:
+        """Changes whenever a fetch replaces the keys (the token cache watches it)."""
+        return self._cache.generation
+
+    @property
     def fetch_count(self) -> int:
         """How many fetches were started (for tests and metrics)."""
         return self._cache.fetches

@@ -52,6 +52,7 @@ class StaticKey:
     kid: str | None
     algorithms: frozenset[str]
     supports_sync = True
+    generation = 0  # a static key never changes (see the Verifier's token cache)
 
     def __init__(
         self, material: KeyMaterial, algorithm: str | None = None, kid: str | None = None
@@ -255,6 +256,7 @@ class KeySet:
     """
 
     supports_sync = True
+    generation = 0  # a static set never changes
 
     def __init__(
         self,

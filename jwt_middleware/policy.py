@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from .csrf import CSRFCheck
 from .errors import (
@@ -37,8 +37,7 @@ SCOPES_KEY = "jwt.scopes"
 """Where the token's scopes (a tuple of strings) are stored in the WSGI environ."""
 
 
-@dataclass(frozen=True, slots=True)
-class Allowed:
+class Allowed(NamedTuple):
     """Pass the request on. ``token`` is None for exempt and anonymous requests."""
 
     reason: str  # "ok", "anonymous", "exempt" or "preflight"
@@ -98,8 +97,7 @@ class MiddlewareOptions(TypedDict, total=False):
     warm_start: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
+class _Pending(NamedTuple):
     token: str
     source: TokenSource
 

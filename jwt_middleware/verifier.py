@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import compact
+from .cache import CachedToken, TokenCache
 from .errors import (
     AuthError,
     BadSignature,
@@ -37,8 +37,7 @@ DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 _MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedToken:
+class VerifiedToken(NamedTuple):
     """A token whose signature and claims were checked."""
 
     header: dict[str, Any]
@@ -56,6 +55,12 @@ class Verifier:
     values (``None`` for absent); ``algorithms`` narrows what the keys allow.
     With a ``denylist``, every request also checks that neither the token's ``jti``
     nor its session ``sid`` was revoked.
+
+    Tokens seen before are served from a bounded cache (``cache_size`` entries, each
+    kept at most ``cache_ttl`` seconds and dropped when the key set changes): the
+    signature is not checked again, but expiry, ``nbf`` and the denylist are, on every
+    request. ``cache_size=0`` turns it off; resolvers that are plain functions are never
+    cached, since nothing tells when their keys change.
     """
 
     def __init__(
@@ -71,6 +76,8 @@ class Verifier:
         token_types: Iterable[str | None] | None = None,
         max_token_bytes: int = 8192,
         denylist: Denylist | None = None,
+        cache_size: int = 10_000,
+        cache_ttl: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._resolver = as_resolver(keys)
@@ -101,6 +108,15 @@ class Verifier:
         self._max_age = max_age
         self._max_token_bytes = max_token_bytes
         self._clock = clock
+        # Caching needs to know when keys change; a resolver that cannot say (a plain
+        # function) is not cached.
+        cacheable = cache_size and self._generation() is not None
+        self._cache = TokenCache(cache_size, cache_ttl) if cacheable else None
+
+    @property
+    def cache(self) -> TokenCache | None:
+        """The verified-token cache (None when off)."""
+        return self._cache
 
     @property
     def resolver(self) -> KeyResolver:
@@ -134,18 +150,31 @@ class Verifier:
         return (await self.averify_token(token)).claims
 
     def verify_token(self, token: str) -> VerifiedToken:
+        cached = self._cached(token)
+        if cached is not None:
+            if self._denylist is not None:
+                _check_cached_revocation(self._denylist.is_revoked(*cached.revocation), cached)
+            return VerifiedToken(cached.header, dict(cached.claims))
+        generation = self._generation()
         parsed = self._parse(token)
         try:
             keys = self._resolver.resolve(parsed.header, parsed.claims)
             verified = self._finish(parsed, keys)
             if self._denylist is not None:
                 _check_revocation(self._denylist.is_revoked(*denylist_entries(verified.claims)))
-            return verified
         except AuthError as error:
-            _add_context(error, parsed)
+            _add_context(error, parsed.header, parsed.claims)
             raise
+        return self._remember(token, verified, generation)
 
     async def averify_token(self, token: str) -> VerifiedToken:
+        cached = self._cached(token)
+        if cached is not None:
+            if self._denylist is not None:
+                revoked = await self._denylist.ais_revoked(*cached.revocation)
+                _check_cached_revocation(revoked, cached)
+            return VerifiedToken(cached.header, dict(cached.claims))
+        generation = self._generation()
         parsed = self._parse(token)
         try:
             keys = await self._resolver.aresolve(parsed.header, parsed.claims)
@@ -153,10 +182,59 @@ class Verifier:
             if self._denylist is not None:
                 entries = denylist_entries(verified.claims)
                 _check_revocation(await self._denylist.ais_revoked(*entries))
-            return verified
         except AuthError as error:
-            _add_context(error, parsed)
+            _add_context(error, parsed.header, parsed.claims)
             raise
+        return self._remember(token, verified, generation)
+
+    # -- the verified-token cache (pure) ----------------------------------------------
+
+    def _generation(self) -> int | None:
+        generation: int | None = getattr(self._resolver, "generation", None)
+        return generation
+
+    def _cached(self, token: str) -> CachedToken | None:
+        """A cached entry still acceptable now; its expiry raises as on first sight."""
+        cache = self._cache
+        if cache is None:
+            return None
+        now = self._clock()
+        entry = cache.get(token, self._generation(), now)
+        if entry is None:
+            return None
+        if now >= entry.expires_at:
+            cache.discard(token)
+            raise _add_context(ExpiredToken(), entry.header, entry.claims)
+        if now < entry.not_before:
+            raise _add_context(NotYetValid(), entry.header, entry.claims)
+        return entry
+
+    def _remember(
+        self, token: str, verified: VerifiedToken, generation: int | None
+    ) -> VerifiedToken:
+        if self._cache is None or generation is None:
+            return verified
+        claims, leeway = verified.claims, self._leeway
+        expires_at = claims["exp"] + leeway if "exp" in claims else math.inf
+        if self._max_age is not None:  # iat is then required, and checked
+            expires_at = min(expires_at, claims["iat"] + self._max_age + leeway)
+        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
+        not_before = max(starts) - leeway if starts else -math.inf
+        now = self._clock()
+        self._cache.put(
+            token,
+            CachedToken(
+                verified.header,
+                claims,
+                expires_at,
+                not_before,
+                denylist_entries(claims),
+                generation,
+                now + self._cache.max_age,
+            ),
+        )
+        # The app may change what it is handed; the cached claims must not change with it.
+        return VerifiedToken(verified.header, dict(claims))
 
     # -- the pure steps ------------------------------------------------------------
 
@@ -165,7 +243,7 @@ class Verifier:
         try:
             self._check_header(parsed.header)
         except AuthError as error:
-            _add_context(error, parsed)
+            _add_context(error, parsed.header, parsed.claims)
             raise
         return parsed
 
@@ -251,11 +329,17 @@ def _check_revocation(revoked: bool) -> None:
         raise RevokedToken()
 
 
-def _add_context(error: AuthError, parsed: compact.ParsedToken) -> None:
+def _check_cached_revocation(revoked: bool, entry: CachedToken) -> None:
+    if revoked:
+        raise _add_context(RevokedToken(), entry.header, entry.claims)
+
+
+def _add_context(error: AuthError, header: dict[str, Any], claims: dict[str, Any]) -> AuthError:
     """Note the token's (unverified) kid and iss on the error, for logs and metrics."""
-    kid, iss = parsed.header.get("kid"), parsed.claims.get("iss")
+    kid, iss = header.get("kid"), claims.get("iss")
     error.kid = kid if isinstance(kid, str) else None
     error.issuer = iss if isinstance(iss, str) else None
+    return error
 
 
 def _is_number(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,19 @@ from .docserver import DocumentServer
 from .test_jwks import bearer, public_jwk
 
 Adapter = Callable[..., AdapterClient]
+
+
+@pytest.fixture
+def make_token(make_token: TokenFactory) -> TokenFactory:
+    """Every token unique (a random jti), so each request exercises the key resolver
+    instead of the verified-token cache."""
+
+    def unique(*args: Any, **claims: Any) -> str:
+        return make_token(*args, **{"jti": secrets.token_hex(8), **claims})
+
+    return unique
+
+
 IDP_A, IDP_B = "https://idp-a.example/", "https://idp-b.example/"
 
 

@@ -41,6 +41,17 @@ from .docserver import DocumentServer
 Adapter = Callable[..., AdapterClient]
 
 
+@pytest.fixture
+def make_token(make_token: TokenFactory) -> TokenFactory:
+    """Every token unique (a random jti), so each request exercises the key resolver
+    instead of the verified-token cache."""
+
+    def unique(*args: Any, **claims: Any) -> str:
+        return make_token(*args, **{"jti": secrets.token_hex(8), **claims})
+
+    return unique
+
+
 def public_jwk(keys: Keys, key_alg: str, kid: str, **extra: Any) -> dict[str, Any]:
     private = {"RS256": keys.rsa, "ES256": keys.ec256, "ES384": keys.ec384}[key_alg]
     jwk = jose_jwk.construct(pem_public(private), key_alg).to_dict()

@@ -1,0 +1,70 @@
+"""A bounded cache of verified tokens, so a token seen before skips parsing and the
+signature check, and nothing else.
+
+Keyed by the exact token string. An entry remembers when the token stops being
+acceptable (``exp``, and ``iat + max_age``, leeway included) and when it may first be
+used (``nbf``); the verifier checks those, and the denylist, on every request. An entry
+is also dropped when the key set changes (the resolver's ``generation``) and after
+``max_age`` seconds in any case. At most ``max_entries`` entries, least recently used
+evicted first: memory is bounded by the cap, not by traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from typing import Any, NamedTuple
+
+from .errors import ConfigurationError
+
+
+class CachedToken(NamedTuple):
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    expires_at: float  # the token is refused from this time on
+    not_before: float  # ... and before this one
+    revocation: tuple[str, ...]  # denylist entries to check on every request
+    generation: int  # of the key set it was verified with
+    stale_at: float  # the entry is dropped (and the token verified afresh) from here on
+
+
+class TokenCache:
+    def __init__(self, max_entries: int = 10_000, max_age: float = 300.0) -> None:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise ConfigurationError("the token cache needs a positive max_entries")
+        if not isinstance(max_age, int | float) or max_age <= 0:
+            raise ConfigurationError("the token cache needs a positive max_age")
+        self.max_entries = max_entries
+        self.max_age = float(max_age)
+        self._entries: OrderedDict[str, CachedToken] = OrderedDict()
+
+    def get(self, token: str, generation: int | None, now: float) -> CachedToken | None:
+        """The entry for ``token`` if it may be used, else None (and it is dropped)."""
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry.generation != generation or now >= entry.stale_at:
+            self._entries.pop(token, None)
+            return None
+        # Evicted by another thread meanwhile? The entry is still a valid answer.
+        with contextlib.suppress(KeyError):
+            self._entries.move_to_end(token)
+        return entry
+
+    def put(self, token: str, entry: CachedToken) -> None:
+        entries = self._entries
+        entries[token] = entry
+        while len(entries) > self.max_entries:
+            try:
+                entries.popitem(last=False)
+            except KeyError:  # emptied by another thread
+                break
+
+    def discard(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
