@@ -27,4 +27,4 @@ test: $(BIN)/python
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/run.py

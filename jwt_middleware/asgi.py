@@ -35,15 +35,15 @@ class ASGIRequestView(RequestView):
     __slots__ = ("_headers", "_server")
 
     def __init__(self, scope: Scope) -> None:
+        # Set directly rather than through RequestView.__init__: this runs per request.
         is_websocket = scope["type"] == "websocket"
+        self.method = "GET" if is_websocket else scope.get("method", "GET")
+        self.path = scope.get("path") or "/"
+        self.scheme = scope.get("scheme") or ("ws" if is_websocket else "http")
         query: bytes = scope.get("query_string", b"")
-        super().__init__(
-            "GET" if is_websocket else scope.get("method", "GET"),
-            scope.get("path") or "/",
-            scope.get("scheme") or ("ws" if is_websocket else "http"),
-            query.decode("latin-1"),
-            is_websocket,
-        )
+        self.query_string = query.decode("latin-1") if query else ""
+        self.is_websocket = is_websocket
+        self._cookies = None
         self._headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         self._server: tuple[str, int | None] | None = scope.get("server")
 

@@ -145,7 +145,8 @@ class AuthPolicy:
         self._sources = tuple(sources)
         if not self._sources:
             raise ConfigurationError("at least one token source is needed")
-        self._exempt = ExemptPaths(exempt)
+        exempt_paths = ExemptPaths(exempt)
+        self._exempt = exempt_paths if exempt_paths else None
         self._optional = bool(optional)
         self._realm = check_realm(realm)
         if isinstance(required_scopes, str):
@@ -195,7 +196,7 @@ class AuthPolicy:
 
     def _begin(self, request: RequestView) -> Outcome | _Pending:
         try:
-            if self._exempt.matches(request.path):
+            if self._exempt is not None and self._exempt.matches(request.path):
                 return self._allow(request, "exempt")
             if (
                 self._allow_preflight
@@ -203,7 +204,8 @@ class AuthPolicy:
                 and request.header("access-control-request-method") is not None
             ):
                 return self._allow(request, "preflight")
-            if self._reject_query_token and query_carries_token(request.query_string):
+            query = request.query_string
+            if query and self._reject_query_token and query_carries_token(query):
                 raise InvalidRequest("a token in the query string")
             for source in self._sources:
                 token = source.extract(request)
@@ -338,6 +340,9 @@ class ExemptPaths:
         # "/" alone is the home page, not a prefix of everything.
         self._exact = frozenset(e for e in entries if not e.endswith("/") or e == "/")
         self._prefixes = tuple(e for e in entries if e.endswith("/") and e != "/")
+
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._prefixes)
 
     def matches(self, path: str) -> bool:
         if path not in self._exact and not path.startswith(self._prefixes):

@@ -42,6 +42,7 @@ class BearerHeader:
             raise ConfigurationError("the scheme must be an HTTP token such as 'Bearer'")
         self._scheme = scheme.lower()
         self._joined_marker = f",{self._scheme} "
+        self._fast_prefix = scheme + " "
 
     def extract(self, request: RequestView) -> str | None:
         values = request.header_values(self._name)
@@ -49,7 +50,12 @@ class BearerHeader:
             return None
         if len(values) > 1:
             raise InvalidRequest("more than one Authorization header")
-        value = values[0].strip(" \t")
+        value = values[0]
+        if value.startswith(self._fast_prefix):  # the usual "Bearer <token>", at once
+            token = value[len(self._fast_prefix) :]
+            if _B64TOKEN.fullmatch(token) is not None:
+                return token
+        value = value.strip(" \t")
         scheme, _, credentials = value.partition(" ")
         if scheme.lower() != self._scheme:
             # Another scheme (Basic, Digest, ...) is not ours: absent, not broken. A WSGI

@@ -29,17 +29,18 @@ class WSGIRequestView(RequestView):
     __slots__ = ("_environ",)
 
     def __init__(self, environ: WSGIEnvironment) -> None:
+        # Set directly rather than through RequestView.__init__: this runs per request.
         path = environ.get("PATH_INFO") or "/"
         if not path.isascii():
             # PEP 3333 hands bytes over as latin-1; routers match the UTF-8 text.
             with contextlib.suppress(UnicodeEncodeError):
                 path = path.encode("latin-1").decode("utf-8", "replace")
-        super().__init__(
-            environ.get("REQUEST_METHOD", "GET").upper(),
-            path,
-            environ.get("wsgi.url_scheme", "http"),
-            environ.get("QUERY_STRING", ""),
-        )
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.path = path
+        self.scheme = environ.get("wsgi.url_scheme", "http")
+        self.query_string = environ.get("QUERY_STRING", "")
+        self.is_websocket = False
+        self._cookies = None
         self._environ = environ
 
     def header_values(self, name: str) -> list[str]:

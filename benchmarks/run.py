@@ -1,0 +1,541 @@
+"""Every benchmark of the performance issue, side by side in one process, as a table of
+medians and ratios. Ratios are what to read: the machines are shared and noisy.
+
+    make bench            (or: python benchmarks/run.py [--quick] [--no-server])
+
+Sections: verification against the floor and the peers' decode; what the middleware
+adds per request, first sight and cached; the peers' middlewares on the same app; scale
+(distinct tokens, keys in a set); the cache's memory at its cap; and requests per
+second of a Starlette app under uvicorn with and without the middleware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import jwt as pyjwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jose import jwk as jose_jwk
+from jose import jwt as jose_jwt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers
+from _timing import amedian_ns, apaired_ns, median_ns, paired_ns
+from floor import floor_verify, signature_check
+
+from jwt_middleware import KeySet, StaticKey, TokenIssuer, Verifier
+from jwt_middleware.asgi import JWTMiddleware as ASGIMiddleware
+from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
+
+SECRET = b"benchmark secret of thirty-two+ bytes"
+AUDIENCE, ISSUER = "api://orders", "https://idp.example/"
+CLAIMS = {
+    "iss": ISSUER,
+    "sub": "user-1234567890",
+    "aud": AUDIENCE,
+    "scope": "orders:read orders:write profile",
+    "name": "Benchmark User",
+    "jti": "3f8e2c1a-9b7d-4e6f-8a5c-1d2e3f4a5b6c",
+}
+
+
+def us(ns: float) -> str:
+    return f"{ns / 1000:.1f} µs"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print(
+            "  "
+            + "  ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+class Keys:
+    def __init__(self) -> None:
+        self.private = {
+            "RS256": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "ES256": ec.generate_private_key(ec.SECP256R1()),
+        }
+
+    def signing(self, alg: str) -> Any:
+        if alg == "HS256":
+            return SECRET
+        return (
+            self.private[alg]
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+
+    def public_pem(self, alg: str) -> bytes:
+        if alg == "HS256":
+            return SECRET
+        return (
+            self.private[alg]
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def floor_key(self, alg: str) -> Any:
+        return SECRET if alg == "HS256" else self.private[alg].public_key()
+
+    def token(self, alg: str, **extra: Any) -> str:
+        now = int(time.time())
+        claims = {**CLAIMS, "iat": now, "exp": now + 3600, **extra}
+        return jose_jwt.encode(claims, self.signing(alg), algorithm=alg)
+
+    def verifier(self, alg: str, **options: Any) -> Verifier:
+        return Verifier(
+            StaticKey(self.public_pem(alg), alg), audience=AUDIENCE, issuer=ISSUER, **options
+        )
+
+
+def verification(keys: Keys) -> dict[str, float]:
+    rows, floors = [], {}
+    for alg in ("HS256", "RS256", "ES256"):
+        floors[alg], row = verification_row(keys, alg)
+        rows.append(row)
+    table(
+        "Per verification (medians; ours = Verifier.verify, first sight = cache off)",
+        [
+            "alg",
+            "floor",
+            "ours",
+            "ours/floor",
+            "ours cached",
+            "python-jose key",
+            "python-jose str",
+            "PyJWT",
+        ],
+        rows,
+    )
+    return floors
+
+
+def verification_row(keys: Keys, alg: str) -> tuple[float, list[str]]:
+    token = keys.token(alg)
+    check = signature_check(alg, keys.floor_key(alg))
+    first, cached = keys.verifier(alg, cache_size=0), keys.verifier(alg)
+    prebuilt = jose_jwk.construct(keys.public_pem(alg), alg)
+    text = keys.public_pem(alg) if alg == "HS256" else keys.public_pem(alg).decode()
+    public = keys.public_pem(alg)
+    floor, added = paired_ns(
+        lambda: floor_verify(token, check, AUDIENCE), lambda: first.verify(token)
+    )
+    ours = floor + added
+    hit = median_ns(lambda: cached.verify(token))
+    jose_key = median_ns(
+        lambda: jose_jwt.decode(token, prebuilt, algorithms=[alg], audience=AUDIENCE)
+    )
+    jose_text = median_ns(lambda: jose_jwt.decode(token, text, algorithms=[alg], audience=AUDIENCE))
+    peer = median_ns(lambda: pyjwt.decode(token, public, algorithms=[alg], audience=AUDIENCE))
+    return floor, [
+        alg,
+        us(floor),
+        us(ours),
+        f"{ours / floor:.2f}x",
+        us(hit),
+        us(jose_key),
+        us(jose_text),
+        us(peer),
+    ]
+
+
+def middleware_overhead(keys: Keys, floors: dict[str, float]) -> float:
+    rows = []
+    first_hs = 0.0
+    for alg in ("HS256", "RS256", "ES256"):
+        token = keys.token(alg)
+        for name, cache_size in (("first sight", 0), ("cached", 10_000)):
+            if name == "cached" and alg != "HS256":
+                continue
+            verifier = keys.verifier(alg, cache_size=cache_size)
+            w = _wsgi_overhead(verifier, token)
+            a = _asgi_overhead(verifier, token)
+            target = {"HS256": 1.5}.get(alg, 1.2)
+            if name == "first sight":
+                note = f"≤ {target}x floor: {'yes' if max(w, a) <= target * floors[alg] else 'no'}"
+                if alg == "HS256":
+                    first_hs = max(w, a)
+                rows.append(
+                    [
+                        f"{alg} {name}",
+                        us(w),
+                        us(a),
+                        f"{w / floors[alg]:.2f}x",
+                        f"{a / floors[alg]:.2f}x",
+                        note,
+                    ]
+                )
+            else:
+                worst = max(w, a) / first_hs
+                rows.append(
+                    [
+                        f"{alg} {name}",
+                        us(w),
+                        us(a),
+                        f"{w / floors[alg]:.2f}x",
+                        f"{a / floors[alg]:.2f}x",
+                        f"{worst:.2f} of first sight (target ≤ 0.10)",
+                    ]
+                )
+    table(
+        "Added per request by the middleware (trivial app called directly, no server)",
+        ["", "WSGI", "ASGI", "WSGI/floor", "ASGI/floor", "target"],
+        rows,
+    )
+    return first_hs
+
+
+def _wsgi_overhead(verifier: Verifier, token: str) -> float:
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    protected = WSGIMiddleware(app, verifier=verifier)
+    environ = peers.wsgi_environ(token)
+    return paired_ns(
+        lambda: app(dict(environ), _start_response),
+        lambda: protected(dict(environ), _start_response),
+    )[1]
+
+
+def _start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+    return None
+
+
+def _asgi_overhead(verifier: Verifier, token: str) -> float:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    protected = ASGIMiddleware(app, verifier=verifier)
+    scope = peers.asgi_scope(token)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    return apaired_ns(
+        lambda: app(dict(scope), receive, send), lambda: protected(dict(scope), receive, send)
+    )[1]
+
+
+def against_peers(keys: Keys) -> None:
+    token = keys.token("HS256")
+    rows = []
+    environ, scope = peers.wsgi_environ(token), peers.asgi_scope(token)
+    flask = peers.flask_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256", cache_size=0))
+    flask["ours cached"] = peers.flask_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))[
+        "ours"
+    ]
+    added = {
+        name: paired_ns(
+            lambda: peers.call_wsgi(flask["bare"], environ),
+            lambda a=app: peers.call_wsgi(a, environ),
+            batch=500,
+        )
+        for name, app in flask.items()
+        if name != "bare"
+    }
+    bare = median_ns(lambda: peers.call_wsgi(flask["bare"], environ), batch=500)
+    ours, peer = added["ours"][1], added["flask-jwt-extended"][1]
+    rows.append(
+        [
+            "Flask",
+            us(bare),
+            us(ours),
+            us(added["ours cached"][1]),
+            "flask-jwt-extended",
+            us(peer),
+            f"{peer / ours:.1f}x (target ≥ 10x)",
+        ]
+    )
+    star = peers.starlette_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256", cache_size=0))
+    star["ours cached"] = peers.starlette_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))[
+        "ours"
+    ]
+    aadded = {
+        name: apaired_ns(
+            lambda: peers.call_asgi(star["bare"], scope),
+            lambda a=app: peers.call_asgi(a, scope),
+            batch=500,
+        )
+        for name, app in star.items()
+        if name != "bare"
+    }
+    abare = amedian_ns(lambda: peers.call_asgi(star["bare"], scope), batch=500)
+    ours, peer = aadded["ours"][1], aadded["AuthenticationMiddleware+python-jose"][1]
+    rows.append(
+        [
+            "Starlette",
+            us(abare),
+            us(ours),
+            us(aadded["ours cached"][1]),
+            "AuthenticationMiddleware + python-jose",
+            us(peer),
+            f"{peer / ours:.1f}x (target > 1x)",
+        ]
+    )
+    table(
+        "Against the peers: the same app and HS256 token, overhead over the bare app",
+        [
+            "app",
+            "bare app",
+            "ours (first sight)",
+            "ours cached",
+            "peer",
+            "peer overhead",
+            "peer/ours",
+        ],
+        rows,
+    )
+
+
+def scale(keys: Keys, quick: bool) -> None:
+    issuer = TokenIssuer(
+        StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
+    )
+    rows = []
+    counts = (10, 10_000) if quick else (10, 100_000)
+    cached_ns = []
+    for count in counts:
+        verifier = keys.verifier("HS256", cache_size=count + 1)
+        protected = WSGIMiddleware(_ok_app, verifier=verifier)
+        environs = [peers.wsgi_environ(issuer.issue(f"user-{i}")) for i in range(count)]
+        for environ in environs:
+            protected(dict(environ), _start_response)
+        ns = median_ns(_round_robin(protected, environs))
+        cached_ns.append(ns)
+        rows.append([f"{count:,} distinct live tokens, cached", us(ns), ""])
+    rows[-1][2] = f"{cached_ns[-1] / cached_ns[0]:.2f}x the {counts[0]}-token cost"
+    key_ns = []
+    for size in (1, 100):
+        key_set = KeySet(
+            [StaticKey(secrets.token_bytes(32), "HS256", kid=f"k{i}") for i in range(size - 1)]
+            + [StaticKey(SECRET, "HS256", kid="live")]
+        )
+        verifier = Verifier(key_set, audience=AUDIENCE, cache_size=0)
+        token = jose_jwt.encode(
+            {**CLAIMS, "exp": int(time.time()) + 3600},
+            SECRET,
+            algorithm="HS256",
+            headers={"kid": "live"},
+        )
+        ns = median_ns(lambda v=verifier, t=token: v.verify(t))  # type: ignore[misc]
+        key_ns.append(ns)
+        rows.append([f"{size} key(s) in a KeySet, first sight", us(ns), ""])
+    rows[-1][2] = f"{key_ns[-1] / key_ns[0]:.2f}x the 1-key cost"
+    table(
+        "Scale (WSGI middleware per request; Verifier.verify for key sets)",
+        ["", "median", "ratio"],
+        rows,
+    )
+
+
+def _round_robin(app: Any, environs: list[dict[str, Any]]) -> Any:
+    """A call that sends the next request of ``environs`` through ``app`` each time."""
+    position = iter(range(10**12))
+
+    def call() -> None:
+        app(dict(environs[next(position) % len(environs)]), _start_response)
+
+    return call
+
+
+def _ok_app(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [])
+    return [b"ok"]
+
+
+def cache_memory() -> None:
+    issuer = TokenIssuer(
+        StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
+    )
+    verifier = Verifier(StaticKey(SECRET, "HS256"), audience=AUDIENCE)
+    cap = verifier.cache.max_entries  # type: ignore[union-attr]
+    sample = issuer.issue(
+        "user-1", scopes=["orders:read", "orders:write"], claims={"name": "Benchmark User"}
+    )
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(cap + 1000):
+        verifier.verify(
+            issuer.issue(
+                f"user-{i}",
+                scopes=["orders:read", "orders:write"],
+                claims={"name": "Benchmark User"},
+            )
+        )
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    table(
+        "Verified-token cache at its cap (default cache_size)",
+        ["", "value"],
+        [
+            ["entries", f"{len(verifier.cache):,} (cap {cap:,})"],  # type: ignore[arg-type]
+            ["token size", f"{len(sample)} bytes"],
+            ["memory held", f"{used / 2**20:.1f} MiB ({used / cap:,.0f} bytes per entry)"],
+        ],
+    )
+
+
+def server(keys: Keys, seconds: float) -> None:
+    token = keys.token("HS256")
+    results = {}
+    for variant in ("bare", "protected"):
+        port = _free_port()
+        env = {**os.environ, "BENCH_SECRET": SECRET.decode()}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"server_app:{variant}",
+                "--app-dir",
+                str(Path(__file__).parent),
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(port)
+            results[variant] = _load(port, token, seconds)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    tool = "wrk -t1 -c32" if shutil.which("wrk") else "httpx, 32 concurrent clients"
+    table(
+        f"Starlette under uvicorn, {seconds:.0f} s per run, loopback, load from {tool}",
+        ["", "requests/s", "ratio"],
+        [
+            ["without the middleware", f"{results['bare']:,.0f}", ""],
+            [
+                "with the middleware (HS256, cached)",
+                f"{results['protected']:,.0f}",
+                f"{results['protected'] / results['bare']:.2f}",
+            ],
+        ],
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("uvicorn did not start")
+
+
+def _load(port: int, token: str, seconds: float) -> float:
+    url = f"http://127.0.0.1:{port}/me"
+    if shutil.which("wrk"):
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                "-c32",
+                f"-d{seconds:.0f}s",
+                "-H",
+                f"Authorization: Bearer {token}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
+        if "Non-2xx" in output:
+            raise RuntimeError(f"the server refused requests:\n{output}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return _httpx_load(url, token, seconds)
+
+
+def _httpx_load(url: str, token: str, seconds: float) -> float:
+    import asyncio
+
+    import httpx
+
+    async def run() -> float:
+        done = 0
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+
+            async def worker() -> None:
+                nonlocal done
+                while time.monotonic() < deadline:
+                    (await client.get(url)).raise_for_status()
+                    done += 1
+
+            await asyncio.gather(*(worker() for _ in range(32)))
+        return done / seconds
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller scale and load runs")
+    parser.add_argument("--no-server", action="store_true", help="skip the uvicorn load run")
+    args = parser.parse_args()
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} cores; medians of 9 rounds"
+    )
+    keys = Keys()
+    floors = verification(keys)
+    middleware_overhead(keys, floors)
+    against_peers(keys)
+    scale(keys, args.quick)
+    cache_memory()
+    if not args.no_server:
+        server(keys, 3 if args.quick else 8)
+
+
+if __name__ == "__main__":
+    main()
