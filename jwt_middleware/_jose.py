@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
     load_pem_private_key,
@@ -24,6 +26,7 @@ from jose import jwk
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
+from ._encoding import b64url_decode, b64url_encode
 from .errors import ConfigurationError
 
 JoseKey = Key
@@ -87,10 +90,14 @@ def load_jwk(jwk_dict: dict[str, Any]) -> LoadedKey:
         key_class_algorithm: str | None = "RS256"
     elif kty == "EC":
         key_class_algorithm = _EC_KEY_CLASS_ALGORITHM.get(str(jwk_dict.get("crv")))
+    elif kty == "OKP" and jwk_dict.get("crv") == "Ed25519":
+        key_class_algorithm = "EdDSA"
     else:
         key_class_algorithm = None
     if key_class_algorithm is None:
-        raise ConfigurationError("unsupported or incomplete JWK (RSA and EC P-256/384/521)")
+        raise ConfigurationError(
+            "unsupported or incomplete JWK (RSA, EC P-256/384/521, OKP Ed25519)"
+        )
     try:
         key = jwk.construct(jwk_dict, key_class_algorithm)
     except (JOSEError, ValueError, TypeError, KeyError) as exc:
@@ -105,6 +112,8 @@ _EC_KEY_CLASS_ALGORITHM = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 
 
 def _describe(public: Any, private: Any | None) -> LoadedKey:
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return LoadedKey("OKP", public, "Ed25519", 256, private)
     if isinstance(public, rsa.RSAPublicKey):
         return LoadedKey("RSA", public, None, public.key_size, private)
     if isinstance(public, ec.EllipticCurvePublicKey):
@@ -112,7 +121,7 @@ def _describe(public: Any, private: Any | None) -> LoadedKey:
         if curve is None:
             raise ConfigurationError("unsupported elliptic curve")
         return LoadedKey("EC", public, curve, public.key_size, private)
-    raise ConfigurationError("unsupported key type (RSA and EC keys are supported)")
+    raise ConfigurationError("unsupported key type (RSA, EC and Ed25519 keys are supported)")
 
 
 def hmac_key(secret: bytes, algorithm: str) -> Key:
@@ -148,3 +157,104 @@ def verify_signature(key: Key, signing_input: bytes, signature: bytes) -> bool:
         return bool(key.verify(signing_input, signature))
     except (JOSEError, ValueError, TypeError):
         return False
+
+
+# -- algorithms python-jose lacks, added through its own extension point -------------
+
+_PSS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "PS256": hashes.SHA256,
+    "PS384": hashes.SHA384,
+    "PS512": hashes.SHA512,
+}
+
+
+class RSAPSSKey(Key):
+    """RSASSA-PSS (RFC 7518 section 3.5): MGF1 with the same hash, salt as long as it."""
+
+    def __init__(self, key: Any, algorithm: str) -> None:
+        if algorithm not in _PSS_HASHES:
+            raise JOSEError(f"{algorithm} is not an RSA-PSS algorithm")
+        self._algorithm = algorithm
+        self._hash = _PSS_HASHES[algorithm]()
+        self._padding = padding.PSS(
+            mgf=padding.MGF1(self._hash), salt_length=self._hash.digest_size
+        )
+        if isinstance(key, dict):
+            loaded = load_jwk(key)
+            key = loaded.private_key or loaded.public_key
+        if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+            raise JOSEError("RSA-PSS needs an RSA key")
+        self.prepared_key = key
+
+    def sign(self, msg: bytes) -> bytes:
+        if not isinstance(self.prepared_key, rsa.RSAPrivateKey):
+            raise JOSEError("a public key cannot sign")
+        return self.prepared_key.sign(msg, self._padding, self._hash)
+
+    def verify(self, msg: bytes, sig: bytes) -> bool:
+        public = self.prepared_key
+        if isinstance(public, rsa.RSAPrivateKey):
+            public = public.public_key()
+        try:
+            public.verify(sig, msg, self._padding, self._hash)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class Ed25519Key(Key):
+    """EdDSA with Ed25519 (RFC 8037): JWK ``OKP`` / ``crv`` ``Ed25519``."""
+
+    def __init__(self, key: Any, algorithm: str) -> None:
+        if algorithm != "EdDSA":
+            raise JOSEError(f"{algorithm} is not EdDSA")
+        if isinstance(key, dict):
+            key = _okp_from_jwk(key)
+        if not isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+            raise JOSEError("EdDSA needs an Ed25519 key")
+        self.prepared_key = key
+
+    def sign(self, msg: bytes) -> bytes:
+        if not isinstance(self.prepared_key, ed25519.Ed25519PrivateKey):
+            raise JOSEError("a public key cannot sign")
+        return self.prepared_key.sign(msg)
+
+    def verify(self, msg: bytes, sig: bytes) -> bool:
+        public = self.prepared_key
+        if isinstance(public, ed25519.Ed25519PrivateKey):
+            public = public.public_key()
+        try:
+            public.verify(sig, msg)
+        except InvalidSignature:
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        public = self.prepared_key
+        if isinstance(public, ed25519.Ed25519PrivateKey):
+            public = public.public_key()
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "alg": "EdDSA"}
+
+
+def _okp_from_jwk(jwk_dict: dict[str, Any]) -> Any:
+    if jwk_dict.get("kty") != "OKP" or jwk_dict.get("crv") != "Ed25519":
+        raise JOSEError("not an Ed25519 JWK")
+    try:
+        if "d" in jwk_dict:
+            private = ed25519.Ed25519PrivateKey.from_private_bytes(b64url_decode(jwk_dict["d"]))
+            x = jwk_dict.get("x")
+            expected = private.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+            if x is not None and b64url_decode(x) != expected:
+                raise JOSEError("the Ed25519 JWK's x does not match its d")
+            return private
+        return ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(jwk_dict["x"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JOSEError("broken Ed25519 JWK") from exc
+
+
+for _algorithm in _PSS_HASHES:
+    jwk.register_key(_algorithm, RSAPSSKey)
+jwk.register_key("EdDSA", Ed25519Key)

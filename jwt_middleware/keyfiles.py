@@ -18,11 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ._encoding import b64url_encode
 from .errors import ConfigurationError
-from .keys import EC_ALGORITHMS, HMAC_ALGORITHMS, MIN_RSA_BITS, RSA_ALGORITHMS, StaticKey
+from .keys import (
+    EC_ALGORITHMS,
+    EDDSA_ALGORITHMS,
+    HMAC_ALGORITHMS,
+    MIN_RSA_BITS,
+    PSS_ALGORITHMS,
+    RSA_ALGORITHMS,
+    SUPPORTED_ALGORITHMS,
+    StaticKey,
+)
 
 _CURVES: dict[str, ec.EllipticCurve] = {
     "P-256": ec.SECP256R1(),
@@ -53,15 +62,17 @@ def generate(algorithm: str, *, kid: str | None = None, rsa_bits: int = 3072) ->
         kid = kid or secrets.token_hex(8)
         jwk = {"kty": "oct", "k": b64url_encode(secret), "alg": algorithm, "kid": kid, "use": "sig"}
         return GeneratedKey(algorithm, kid, json.dumps(jwk, indent=2) + "\n", None)
-    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-    if algorithm in RSA_ALGORITHMS:
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    if algorithm in RSA_ALGORITHMS | PSS_ALGORITHMS:
         if rsa_bits < MIN_RSA_BITS:
             raise ConfigurationError(f"RSA keys need at least {MIN_RSA_BITS} bits")
         private = rsa.generate_private_key(public_exponent=65537, key_size=rsa_bits)
     elif algorithm in EC_ALGORITHMS:
         private = ec.generate_private_key(_CURVES[EC_ALGORITHMS[algorithm]])
+    elif algorithm in EDDSA_ALGORITHMS:
+        private = ed25519.Ed25519PrivateKey.generate()
     else:
-        supported = sorted([*HMAC_ALGORITHMS, *RSA_ALGORITHMS, *EC_ALGORITHMS])
+        supported = sorted(SUPPORTED_ALGORITHMS)
         raise ConfigurationError(f"cannot make keys for {algorithm!r}; choose one of {supported}")
     public_jwk = _public_jwk(private.public_key())
     kid = kid or thumbprint(public_jwk)
@@ -140,14 +151,21 @@ def _single_jwk(document: Any, kid: str | None, path: Path) -> dict[str, Any]:
 
 def thumbprint(public_jwk: dict[str, Any]) -> str:
     """RFC 7638: SHA-256 over the required members, sorted, without white space."""
-    required = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}[public_jwk["kty"]]
+    required = {
+        "RSA": ("e", "kty", "n"),
+        "EC": ("crv", "kty", "x", "y"),
+        "OKP": ("crv", "kty", "x"),
+    }[public_jwk["kty"]]
     canonical = json.dumps(
         {m: public_jwk[m] for m in required}, separators=(",", ":"), sort_keys=True
     )
     return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
-def _public_jwk(public: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> dict[str, Any]:
+def _public_jwk(public: Any) -> dict[str, Any]:
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
     if isinstance(public, rsa.RSAPublicKey):
         numbers = public.public_numbers()
         return {"kty": "RSA", "n": _b64_int(numbers.n), "e": _b64_int(numbers.e)}

@@ -22,10 +22,17 @@ logger = logging.getLogger("jwt_middleware")
 HMAC_ALGORITHMS: Mapping[str, int] = {"HS256": 32, "HS384": 48, "HS512": 64}
 """HMAC algorithms and the smallest secret (bytes) each accepts: the hash size."""
 RSA_ALGORITHMS: frozenset[str] = frozenset({"RS256", "RS384", "RS512"})
+PSS_ALGORITHMS: frozenset[str] = frozenset({"PS256", "PS384", "PS512"})
+"""RSA-PSS: an RSA key does these only when its JWK ``alg`` or the configuration says so."""
+EDDSA_ALGORITHMS: frozenset[str] = frozenset({"EdDSA"})  # Ed25519 (RFC 8037)
 EC_ALGORITHMS: Mapping[str, str] = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 """ECDSA algorithms and the one curve each is bound to (RFC 7518 section 3.4)."""
 SUPPORTED_ALGORITHMS: frozenset[str] = (
-    frozenset(HMAC_ALGORITHMS) | RSA_ALGORITHMS | frozenset(EC_ALGORITHMS)
+    frozenset(HMAC_ALGORITHMS)
+    | RSA_ALGORITHMS
+    | PSS_ALGORITHMS
+    | frozenset(EC_ALGORITHMS)
+    | EDDSA_ALGORITHMS
 )
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3
 
@@ -166,7 +173,7 @@ def _build_keys(
         kty = jwk.get("kty")
         if kty == "oct":
             return _hmac_keys(_jwk_secret(jwk), algorithm)
-        if kty not in ("RSA", "EC"):
+        if kty not in ("RSA", "EC", "OKP"):
             raise _UnsupportedKey(f"unsupported JWK key type {kty!r}")
         return _asymmetric_keys(_jose.load_jwk(jwk), algorithm)
     if isinstance(material, str):
@@ -212,19 +219,23 @@ def _hmac_keys(secret: bytes, algorithm: str | None) -> tuple[_Keys, _Keys]:
 
 
 def _asymmetric_keys(loaded: _jose.LoadedKey, algorithm: str | None) -> tuple[_Keys, _Keys]:
+    allowed: list[str]
     if loaded.kty == "RSA":
         if loaded.size_bits < MIN_RSA_BITS:
             raise ConfigurationError(
                 f"RSA keys need at least {MIN_RSA_BITS} bits; this one has {loaded.size_bits}"
             )
-        family = sorted(RSA_ALGORITHMS)
+        # PKCS#1 v1.5 by default; PSS only when asked for, never both at once.
+        family, allowed = sorted(RSA_ALGORITHMS), sorted(RSA_ALGORITHMS | PSS_ALGORITHMS)
+    elif loaded.kty == "OKP":
+        family = allowed = sorted(EDDSA_ALGORITHMS)
     else:
-        family = [alg for alg, curve in EC_ALGORITHMS.items() if curve == loaded.curve]
+        family = allowed = [alg for alg, curve in EC_ALGORITHMS.items() if curve == loaded.curve]
     if algorithm is not None:
-        if algorithm not in family:
+        if algorithm not in allowed:
             raise ConfigurationError(
                 f"{algorithm} cannot be used with this {loaded.kty} key "
-                f"(it allows {', '.join(family)})"
+                f"(it allows {', '.join(allowed)})"
             )
         family = [algorithm]
     verifiers = {alg: _jose.public_key(loaded, alg) for alg in family}

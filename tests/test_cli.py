@@ -117,7 +117,7 @@ class TestKeygen:
         assert not list(tmp_path.iterdir())
 
     @pytest.mark.parametrize(
-        "args", [["--alg", "none"], ["--alg", "PS256"], ["--alg", "RS256", "--bits", "1024"], []]
+        "args", [["--alg", "none"], ["--alg", "ES256K"], ["--alg", "RS256", "--bits", "1024"], []]
     )
     def test_usage_errors(self, args: list[str], tmp_path: Path) -> None:
         result = run("keygen", *args, "--out", str(tmp_path))
