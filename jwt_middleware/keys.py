@@ -34,6 +34,7 @@ SUPPORTED_ALGORITHMS: frozenset[str] = (
     | frozenset(EC_ALGORITHMS)
     | EDDSA_ALGORITHMS
 )
+_SUPPORTED_CURVES = {"EC": frozenset(EC_ALGORITHMS.values()), "OKP": frozenset({"Ed25519"})}
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3
 
 KeyMaterial: TypeAlias = "str | bytes | Mapping[str, Any]"
@@ -175,6 +176,9 @@ def _build_keys(
             return _hmac_keys(_jwk_secret(jwk), algorithm)
         if kty not in ("RSA", "EC", "OKP"):
             raise _UnsupportedKey(f"unsupported JWK key type {kty!r}")
+        curves = _SUPPORTED_CURVES.get(kty)
+        if curves is not None and jwk.get("crv") not in curves:
+            raise _UnsupportedKey(f"unsupported {kty} curve {jwk.get('crv')!r}")
         return _asymmetric_keys(_jose.load_jwk(jwk), algorithm)
     if isinstance(material, str):
         raw = material.encode("utf-8")
