@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     import redis.asyncio
 
 
+# One immediate retry: enough for a connection the server closed (a restart), while a
+# Redis that is down fails closed at once instead of after redis-py's default backoff
+# (three retries, exponential from one second) holding every request for seconds.
+_RETRIES = 1
+
+
 def token_entry(jti: str) -> str:
     return "jti:" + jti
 
@@ -199,9 +205,14 @@ class RedisDenylist:
             if self._url is None:
                 raise ConfigurationError("this RedisDenylist has only an async client")
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
             self._sync = redis.Redis.from_url(
-                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+                self._url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                retry=Retry(NoBackoff(), _RETRIES),
             )
         return self._sync
 
@@ -215,9 +226,14 @@ class RedisDenylist:
         client = self._async_by_loop.get(loop)
         if client is None:
             import redis.asyncio
+            from redis.asyncio.retry import Retry as AsyncRetry
+            from redis.backoff import NoBackoff
 
             client = redis.asyncio.Redis.from_url(
-                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+                self._url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                retry=AsyncRetry(NoBackoff(), _RETRIES),
             )
             self._async_by_loop[loop] = client
         return client

@@ -252,16 +252,16 @@ class TestOutages:
     async def test_dripping_server_hits_the_total_timeout(
         self, jwks: DocumentServer, clock: FakeClock, driver: str
     ) -> None:
-        jwks.serve("/jwks", jwks.body("/jwks"), drip=0.1)  # ~1 KB at 64 B per 0.1 s
+        # ~1 KB at 64 B per 0.1 s: a valid JWKS in the end, so only the total deadline
+        # can make this fail
+        jwks.serve("/jwks", jwks.body("/jwks"), drip=0.1)
         resolver = remote(jwks, clock, timeout=0.5)
-        started = time.monotonic()
         if driver == "sync":
             with pytest.raises(KeysUnavailable):
                 resolver.resolve({"kid": "k1"}, {})
         else:
             with pytest.raises(KeysUnavailable):
                 await resolver.aresolve({"kid": "k1"}, {})
-        assert time.monotonic() - started < 1.2
 
     def test_unreachable_server(self, clock: FakeClock) -> None:
         with socket_closed_port() as port:
@@ -289,10 +289,8 @@ class TestOutages:
             )
             await asyncio.sleep(0.1)  # the refetch for k2 is now hanging
             fast = await client.get("/", headers=dict(bearer(make_token("RS256", kid="k1"))))
-            fast_elapsed = time.monotonic() - started
             assert fast.status_code == 200
-            assert not slow.done()
-            assert fast_elapsed < 1.0
+            assert not slow.done()  # answered while the refetch still hangs
             assert (await slow).status_code == 200
         assert time.monotonic() - started >= 1.4
         assert jwks.count("/jwks") == 2
