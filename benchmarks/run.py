@@ -251,60 +251,33 @@ def _asgi_overhead(verifier: Verifier, token: str) -> float:
 
 def against_peers(keys: Keys) -> None:
     token = keys.token("HS256")
-    rows = []
     environ, scope = peers.wsgi_environ(token), peers.asgi_scope(token)
-    flask = peers.flask_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256", cache_size=0))
-    flask["ours cached"] = peers.flask_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))[
-        "ours"
-    ]
-    added = {
-        name: paired_ns(
-            lambda: peers.call_wsgi(flask["bare"], environ),
-            lambda a=app: peers.call_wsgi(a, environ),
-            batch=500,
-        )
-        for name, app in flask.items()
-        if name != "bare"
-    }
-    bare = median_ns(lambda: peers.call_wsgi(flask["bare"], environ), batch=500)
-    ours, peer = added["ours"][1], added["flask-jwt-extended"][1]
-    rows.append(
-        [
+
+    def apps(build: Any) -> dict[str, Any]:
+        found = build(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256", cache_size=0))
+        found["ours cached"] = build(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))["ours"]
+        return found
+
+    rows = [
+        peer_row(
             "Flask",
-            us(bare),
-            us(ours),
-            us(added["ours cached"][1]),
+            apps(peers.flask_apps),
+            lambda app: peers.call_wsgi(app, environ),
+            paired_ns,
+            median_ns,
             "flask-jwt-extended",
-            us(peer),
-            f"{peer / ours:.1f}x (target ≥ 10x)",
-        ]
-    )
-    star = peers.starlette_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256", cache_size=0))
-    star["ours cached"] = peers.starlette_apps(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))[
-        "ours"
-    ]
-    aadded = {
-        name: apaired_ns(
-            lambda: peers.call_asgi(star["bare"], scope),
-            lambda a=app: peers.call_asgi(a, scope),
-            batch=500,
-        )
-        for name, app in star.items()
-        if name != "bare"
-    }
-    abare = amedian_ns(lambda: peers.call_asgi(star["bare"], scope), batch=500)
-    ours, peer = aadded["ours"][1], aadded["AuthenticationMiddleware+python-jose"][1]
-    rows.append(
-        [
+            "target ≥ 10x",
+        ),
+        peer_row(
             "Starlette",
-            us(abare),
-            us(ours),
-            us(aadded["ours cached"][1]),
-            "AuthenticationMiddleware + python-jose",
-            us(peer),
-            f"{peer / ours:.1f}x (target > 1x)",
-        ]
-    )
+            apps(peers.starlette_apps),
+            lambda app: peers.call_asgi(app, scope),
+            apaired_ns,
+            amedian_ns,
+            "AuthenticationMiddleware+python-jose",
+            "target > 1x",
+        ),
+    ]
     table(
         "Against the peers: the same app and HS256 token, overhead over the bare app",
         [
@@ -318,6 +291,29 @@ def against_peers(keys: Keys) -> None:
         ],
         rows,
     )
+
+
+def peer_row(
+    label: str, apps: dict[str, Any], call: Any, paired: Any, median: Any, peer: str, target: str
+) -> list[str]:
+    """One app, bare and with each protection, the overheads measured in paired rounds."""
+    bare_app = apps["bare"]
+    added = {
+        name: paired(lambda: call(bare_app), lambda a=app: call(a), batch=500)[1]
+        for name, app in apps.items()
+        if name != "bare"
+    }
+    bare = median(lambda: call(bare_app), batch=500)
+    ours = added["ours"]
+    return [
+        label,
+        us(bare),
+        us(ours),
+        us(added["ours cached"]),
+        peer,
+        us(added[peer]),
+        f"{added[peer] / ours:.1f}x ({target})",
+    ]
 
 
 def scale(keys: Keys, quick: bool) -> None:

@@ -225,6 +225,17 @@ def make_token(keys: Keys) -> TokenFactory:
 
 
 @pytest.fixture
+def unique_token(make_token: TokenFactory) -> TokenFactory:
+    """Like make_token, but every token unique (a random jti): requests then exercise
+    the key resolver instead of the verified-token cache."""
+
+    def unique(*args: Any, **claims: Any) -> str:
+        return make_token(*args, **{"jti": secrets.token_hex(8), **claims})
+
+    return unique
+
+
+@pytest.fixture
 def hs_verifier(keys: Keys) -> Verifier:
     return Verifier(keys.verification_key("HS256"), clock=lambda: NOW)
 

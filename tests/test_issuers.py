@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -25,15 +24,9 @@ from .test_jwks import bearer, public_jwk
 Adapter = Callable[..., AdapterClient]
 
 
-@pytest.fixture
-def make_token(make_token: TokenFactory) -> TokenFactory:
-    """Every token unique (a random jti), so each request exercises the key resolver
-    instead of the verified-token cache."""
-
-    def unique(*args: Any, **claims: Any) -> str:
-        return make_token(*args, **{"jti": secrets.token_hex(8), **claims})
-
-    return unique
+@pytest.fixture(name="make_token")
+def unique_tokens(unique_token: TokenFactory) -> TokenFactory:
+    return unique_token  # every request here should reach the key resolver
 
 
 IDP_A, IDP_B = "https://idp-a.example/", "https://idp-b.example/"

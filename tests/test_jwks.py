@@ -41,15 +41,9 @@ from .docserver import DocumentServer
 Adapter = Callable[..., AdapterClient]
 
 
-@pytest.fixture
-def make_token(make_token: TokenFactory) -> TokenFactory:
-    """Every token unique (a random jti), so each request exercises the key resolver
-    instead of the verified-token cache."""
-
-    def unique(*args: Any, **claims: Any) -> str:
-        return make_token(*args, **{"jti": secrets.token_hex(8), **claims})
-
-    return unique
+@pytest.fixture(name="make_token")
+def unique_tokens(unique_token: TokenFactory) -> TokenFactory:
+    return unique_token  # every request here should reach the key resolver
 
 
 def public_jwk(keys: Keys, key_alg: str, kid: str, **extra: Any) -> dict[str, Any]:
