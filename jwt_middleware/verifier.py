@@ -154,7 +154,7 @@ class Verifier:
         if cached is not None:
             if self._denylist is not None:
                 _check_cached_revocation(self._denylist.is_revoked(*cached.revocation), cached)
-            return VerifiedToken(cached.header, dict(cached.claims))
+            return VerifiedToken(dict(cached.header), dict(cached.claims))
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -173,7 +173,7 @@ class Verifier:
             if self._denylist is not None:
                 revoked = await self._denylist.ais_revoked(*cached.revocation)
                 _check_cached_revocation(revoked, cached)
-            return VerifiedToken(cached.header, dict(cached.claims))
+            return VerifiedToken(dict(cached.header), dict(cached.claims))
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -233,8 +233,8 @@ class Verifier:
                 now + self._cache.max_age,
             ),
         )
-        # The app may change what it is handed; the cached claims must not change with it.
-        return VerifiedToken(verified.header, dict(claims))
+        # The app may change what it is handed; the cache must not change with it.
+        return VerifiedToken(dict(verified.header), dict(claims))
 
     # -- the pure steps ------------------------------------------------------------
 

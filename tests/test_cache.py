@@ -209,6 +209,16 @@ def test_the_app_cannot_change_cached_claims(
     assert verifier.verify(token)["role"] == "user"
 
 
+def test_the_app_cannot_change_the_cached_header(
+    counting: CountingKeys, clock: FakeClock, make_token: TokenFactory
+) -> None:
+    verifier = Verifier(counting, clock=clock)
+    token = make_token(kid=None)
+    verifier.verify_token(token).header["kid"] = "changed"
+    verifier.verify_token(token).header["alg"] = "none"
+    assert verifier.verify_token(token).header == {"alg": "HS256", "typ": "JWT"}
+
+
 def test_failures_are_not_cached(
     counting: CountingKeys, clock: FakeClock, make_token: TokenFactory
 ) -> None:
