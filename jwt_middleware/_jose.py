@@ -206,8 +206,9 @@ class Ed25519Key(Key):
     """EdDSA with Ed25519 (RFC 8037): JWK ``OKP`` / ``crv`` ``Ed25519``."""
 
     def __init__(self, key: Any, algorithm: str) -> None:
-        if algorithm != "EdDSA":
+        if algorithm not in ("EdDSA", "Ed25519"):
             raise JOSEError(f"{algorithm} is not EdDSA")
+        self._algorithm = algorithm
         if isinstance(key, dict):
             key = _okp_from_jwk(key)
         if not isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
@@ -234,7 +235,7 @@ class Ed25519Key(Key):
         if isinstance(public, ed25519.Ed25519PrivateKey):
             public = public.public_key()
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "alg": "EdDSA"}
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "alg": self._algorithm}
 
 
 def _okp_from_jwk(jwk_dict: dict[str, Any]) -> Any:
@@ -258,3 +259,4 @@ def _okp_from_jwk(jwk_dict: dict[str, Any]) -> Any:
 for _algorithm in _PSS_HASHES:
     jwk.register_key(_algorithm, RSAPSSKey)
 jwk.register_key("EdDSA", Ed25519Key)
+jwk.register_key("Ed25519", Ed25519Key)  # RFC 9864's fully specified name

@@ -80,7 +80,7 @@ def issue(args: argparse.Namespace, out: Output) -> int:
     # --alg says otherwise.
     issuer = TokenIssuer(
         key,
-        algorithm=args.alg or min(key.algorithms),
+        algorithm=args.alg or _default_algorithm(key.algorithms),
         issuer=args.iss,
         audience=args.aud or None,
         access_ttl=args.ttl,
@@ -207,6 +207,11 @@ def _claim(text: str) -> tuple[str, Any]:
     except ValueError:
         value = raw  # anything else is a string
     return name, value
+
+
+def _default_algorithm(algorithms: frozenset[str]) -> str:
+    """For a key that allows a family: EdDSA for Ed25519, else the smallest hash."""
+    return "EdDSA" if "EdDSA" in algorithms else min(algorithms)
 
 
 def _token_types(typ: list[str] | None) -> list[str | None] | None:

@@ -27,7 +27,7 @@ from .errors import (
     RevokedToken,
     WrongTokenType,
 )
-from .keys import StaticKey
+from .keys import EDDSA_ALGORITHMS, StaticKey
 from .policy import scopes_of
 from .responses import SCOPE_TOKEN
 from .revocation import Denylist, MemoryDenylist, session_entry, token_entry
@@ -87,6 +87,8 @@ class TokenIssuer:
     ) -> None:
         if not isinstance(key, StaticKey) or not key.can_sign:
             raise ConfigurationError("TokenIssuer needs a StaticKey with a secret or private key")
+        if algorithm is None and key.algorithms == EDDSA_ALGORITHMS:
+            algorithm = "EdDSA"  # one algorithm, two names: the one every library knows
         if algorithm is None:
             if len(key.algorithms) != 1:
                 raise ConfigurationError(

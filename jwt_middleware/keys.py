@@ -24,7 +24,9 @@ HMAC_ALGORITHMS: Mapping[str, int] = {"HS256": 32, "HS384": 48, "HS512": 64}
 RSA_ALGORITHMS: frozenset[str] = frozenset({"RS256", "RS384", "RS512"})
 PSS_ALGORITHMS: frozenset[str] = frozenset({"PS256", "PS384", "PS512"})
 """RSA-PSS: an RSA key does these only when its JWK ``alg`` or the configuration says so."""
-EDDSA_ALGORITHMS: frozenset[str] = frozenset({"EdDSA"})  # Ed25519 (RFC 8037)
+EDDSA_ALGORITHMS: frozenset[str] = frozenset({"EdDSA", "Ed25519"})
+"""Ed25519 signatures: ``EdDSA`` (RFC 8037) and its fully specified name ``Ed25519``
+(RFC 9864). Two names of one algorithm, so an Ed25519 key accepts both."""
 EC_ALGORITHMS: Mapping[str, str] = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 """ECDSA algorithms and the one curve each is bound to (RFC 7518 section 3.4)."""
 SUPPORTED_ALGORITHMS: frozenset[str] = (
