@@ -7,6 +7,7 @@ same pure methods for both.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,8 @@ from .errors import (
 from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey
 from .resolvers import as_resolver
 from .revocation import Denylist, denylist_entries
+
+logger = logging.getLogger("jwt_middleware")
 
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
@@ -135,12 +138,20 @@ class Verifier:
     def prefetch(self) -> bool:
         """Load remote keys now (WSGI warm start); never raises, True when keys are ready."""
         prefetch = getattr(self._resolver, "prefetch", None)
-        return bool(prefetch()) if prefetch is not None else True
+        try:
+            return bool(prefetch()) if prefetch is not None else True
+        except Exception:  # a warm start must never stop the service from starting
+            logger.exception("loading keys at start-up failed; they load on first use")
+            return False
 
     async def aprefetch(self) -> bool:
         """Load remote keys now (ASGI lifespan warm start); never raises."""
         aprefetch = getattr(self._resolver, "aprefetch", None)
-        return bool(await aprefetch()) if aprefetch is not None else True
+        try:
+            return bool(await aprefetch()) if aprefetch is not None else True
+        except Exception:  # a warm start must never stop the service from starting
+            logger.exception("loading keys at start-up failed; they load on first use")
+            return False
 
     def verify(self, token: str) -> dict[str, Any]:
         """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""

@@ -132,3 +132,29 @@ def test_ec_signature_from_another_curve(keys: Keys) -> None:
     verifier = Verifier(keys.verification_key("ES384"), clock=lambda: NOW)
     with pytest.raises(DisallowedAlgorithm):
         verifier.verify(token)
+
+
+class BrokenPrefetch:
+    supports_sync = True
+    generation = 0
+
+    def resolve(self, header: Any, claims: Any) -> Any:
+        return ()
+
+    async def aresolve(self, header: Any, claims: Any) -> Any:
+        return ()
+
+    def prefetch(self) -> bool:
+        raise OSError("key store down")
+
+    async def aprefetch(self) -> bool:
+        raise OSError("key store down")
+
+
+@pytest.mark.anyio
+async def test_prefetch_never_raises(caplog: pytest.LogCaptureFixture) -> None:
+    verifier = Verifier(BrokenPrefetch())
+    assert verifier.can_prefetch
+    assert verifier.prefetch() is False
+    assert await verifier.aprefetch() is False
+    assert "loading keys at start-up failed" in caplog.text
