@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Unpack
 
 from .identity import ANONYMOUS, TokenCredentials, TokenUser
-from .policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from .policy import CLAIMS_KEY, HEADER_KEY, Allowed, AuthPolicy, MiddlewareOptions, Rejected
 from .request import RequestView
 from .responses import ErrorResponse
 from .verifier import Verifier
@@ -70,6 +70,8 @@ class JWTMiddleware:
     ) -> None:
         self.app = app
         self.policy = AuthPolicy(verifier, **options)
+        header = self.policy.fast_header
+        self._fast_name = header.encode("latin-1") if header else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -78,7 +80,9 @@ class JWTMiddleware:
                 receive = self._warm_on_startup(receive)
             await self.app(scope, receive, send)
             return
-        outcome = await self.policy.aauthenticate(ASGIRequestView(scope))
+        outcome = (kind == "http" and self._fast(scope)) or await self.policy.aauthenticate(
+            ASGIRequestView(scope)
+        )
         if isinstance(outcome, Rejected):
             if kind == "http":
                 await _send_http(send, outcome.response)
@@ -98,6 +102,19 @@ class JWTMiddleware:
             scope["user"] = TokenUser(token.claims)
             scope["auth"] = TokenCredentials(outcome.scopes)
         await self.app(scope, receive, send)
+
+    def _fast(self, scope: Scope) -> Allowed | None:
+        """The policy's fast path, when the request carries exactly one credential."""
+        name = self._fast_name
+        if name is None:
+            return None
+        found = [value for key, value in scope.get("headers") or () if key.lower() == name]
+        if len(found) != 1:
+            return None
+        query: bytes = scope.get("query_string", b"")
+        return self.policy.fast_allow(
+            found[0].decode("latin-1"), scope.get("method", ""), "?" if query else ""
+        )
 
     def _warm_on_startup(self, receive: Receive) -> Receive:
         """Load remote keys when the server announces startup, before the app hears it."""

@@ -170,7 +170,32 @@ class AuthPolicy:
         )
         self._error_response = error_response
         self._on_decision = on_decision
+        self._fast = self._fast_path()
         self.warm_start = bool(warm_start) and verifier.can_prefetch
+
+    @property
+    def fast_header(self) -> str | None:
+        """The header the adapters' fast path reads (lower case), or None when the
+        configuration needs the full path for every request."""
+        return self._fast[0] if self._fast is not None else None
+
+    def fast_allow(self, credentials: str, method: str, query: str) -> Allowed | None:
+        """The common case, a token seen before, decided without building a request
+        view: ``credentials`` is the one value of :attr:`fast_header`. None means
+        "take the full path" (which also produces every refusal), never "refuse"."""
+        fast = self._fast
+        if fast is None or query or method == "OPTIONS" or logger.isEnabledFor(logging.DEBUG):
+            return None
+        prefix = fast[1]
+        if not credentials.startswith(prefix):
+            return None
+        verified = self.verifier.cached_token(credentials[len(prefix) :])
+        if verified is None:
+            return None
+        scopes = scopes_of(verified.claims)
+        if any(scope not in scopes for scope in self._required_scopes):
+            return None
+        return Allowed("ok", verified, scopes)
 
     def authenticate(self, request: RequestView) -> Outcome:
         step = self._begin(request)
@@ -191,6 +216,18 @@ class AuthPolicy:
             return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
+
+    def _fast_path(self) -> tuple[str, str] | None:
+        """(header, "Scheme ") when a cached token can be let through without the full
+        path: a single bearer source, no exempt paths, no observer, a token cache and no
+        denylist to ask. Everything else (and every refusal) takes the full path."""
+        if len(self._sources) != 1 or not isinstance(self._sources[0], BearerHeader):
+            return None
+        if self._exempt is not None or self._on_decision is not None:
+            return None
+        if self.verifier.cache is None or self.verifier.denylist is not None:
+            return None
+        return self._sources[0].fast_prefix
 
     # -- pure steps -----------------------------------------------------------------
 

@@ -44,6 +44,11 @@ class BearerHeader:
         self._joined_marker = f",{self._scheme} "
         self._fast_prefix = scheme + " "
 
+    @property
+    def fast_prefix(self) -> tuple[str, str]:
+        """(header name, "Scheme ") for the adapters' fast path."""
+        return self._name, self._fast_prefix
+
     def extract(self, request: RequestView) -> str | None:
         values = request.header_values(self._name)
         if not values:

@@ -117,6 +117,10 @@ class Verifier:
         self._cache = TokenCache(cache_size, cache_ttl) if cacheable else None
 
     @property
+    def denylist(self) -> Denylist | None:
+        return self._denylist
+
+    @property
     def cache(self) -> TokenCache | None:
         """The verified-token cache (None when off)."""
         return self._cache
@@ -197,6 +201,19 @@ class Verifier:
             _add_context(error, parsed.header, parsed.claims)
             raise
         return self._remember(token, verified, generation)
+
+    def cached_token(self, token: str) -> VerifiedToken | None:
+        """A verified token from the cache if it is acceptable right now without asking
+        anyone (no denylist configured); None means "take the full path", which also
+        reports any error. For the adapters' fast path."""
+        cache = self._cache
+        if cache is None or self._denylist is not None:
+            return None
+        now = self._clock()
+        entry = cache.get(token, self._generation(), now)
+        if entry is None or not entry.not_before <= now < entry.expires_at:
+            return None
+        return VerifiedToken(dict(entry.header), dict(entry.claims))
 
     # -- the verified-token cache (pure) ----------------------------------------------
 

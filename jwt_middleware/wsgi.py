@@ -73,6 +73,8 @@ class JWTMiddleware:
                 "the verifier's key resolver is async-only; use jwt_middleware.asgi, "
                 "or give a synchronous resolver"
             )
+        header = self.policy.fast_header
+        self._fast_key = _environ_key(header) if header else None
         if self.policy.warm_start:
             # Fetch remote keys now, off the server's start-up path; requests that come
             # first simply join the fetch in flight.
@@ -81,7 +83,13 @@ class JWTMiddleware:
             ).start()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        outcome = self.policy.authenticate(WSGIRequestView(environ))
+        credentials = environ.get(self._fast_key) if self._fast_key else None
+        outcome = (
+            credentials is not None
+            and self.policy.fast_allow(
+                credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
+            )
+        ) or self.policy.authenticate(WSGIRequestView(environ))
         if isinstance(outcome, Rejected):
             response = outcome.response
             start_response(_status_line(response.status), list(response.headers))
