@@ -10,18 +10,20 @@ bindings (key type, curve, size), and maps python-jose and cryptography errors t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
     load_pem_private_key,
     load_pem_public_key,
+    load_ssh_public_key,
 )
-from cryptography.x509 import load_pem_x509_certificate
+from cryptography.x509 import load_der_x509_certificate, load_pem_x509_certificate
 from jose import jwk
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
@@ -33,11 +35,6 @@ JoseKey = Key
 """python-jose's key class, named here so no other module imports python-jose."""
 
 _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-
-# Prefixes of material that is certainly not an HMAC secret: PEM blocks, OpenSSH
-# public keys, and JSON that is a JWK. A secret that starts like this is a mistake
-# at best and the classic HS/RS key-confusion attack at worst.
-_ASYMMETRIC_PREFIXES = (b"-----BEGIN", b"ssh-", b"ecdsa-sha2-", b"{")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +49,23 @@ class LoadedKey:
 
 
 def looks_asymmetric(secret: bytes) -> bool:
-    """True when bytes given as an HMAC secret are really public-key material."""
-    stripped = secret.lstrip()
-    if stripped.startswith(_ASYMMETRIC_PREFIXES):
+    """True when bytes given as an HMAC secret are really public-key material: a PEM
+    block, an OpenSSH public key, a DER key or certificate, or a JWK of a key pair.
+    Each form is parsed, not guessed from a prefix: random secrets may start with "{"."""
+    if b"-----BEGIN" in secret:
+        return True
+    parsers = (load_der_public_key, load_ssh_public_key, load_der_x509_certificate)
+    for parser in parsers:
+        try:
+            parser(secret)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue
         return True
     try:
-        load_der_public_key(secret)
-    except (ValueError, TypeError):
+        jwk_dict = json.loads(secret)
+    except ValueError:  # includes UnicodeDecodeError
         return False
-    return True
+    return isinstance(jwk_dict, dict) and jwk_dict.get("kty") in ("RSA", "EC", "OKP")
 
 
 def load_pem(material: bytes) -> LoadedKey:

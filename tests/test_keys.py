@@ -61,6 +61,26 @@ class TestStaticKey:
         with pytest.raises(ConfigurationError):
             StaticKey(material, "HS256")
 
+    @pytest.mark.parametrize(
+        "secret",
+        [
+            b"{" + b"\x8f" * 31,
+            b" {random bytes of a secret, 32+ long",
+            b"ssh-not-a-key-but-a-secret!!!!!!",
+            b'{"kty": "oct", "k": "this is a JSON text used as a secret"}',
+            b"\x30" * 32,
+        ],
+    )
+    def test_random_secrets_are_not_mistaken_for_keys(self, secret: bytes) -> None:
+        """A random 32-byte secret starts with "{" once in 256 draws: it must be accepted."""
+        assert StaticKey(secret, "HS256").algorithms == {"HS256"}
+
+    def test_many_random_secrets(self) -> None:
+        import secrets
+
+        for _ in range(2000):
+            StaticKey(secrets.token_bytes(32), "HS256")
+
     def test_rsa_jwk_with_hs_algorithm(self, keys: Keys) -> None:
         with pytest.raises(ConfigurationError):
             StaticKey(rsa_jwk(keys), "HS256")
