@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._encoding import b64url_encode
+from .claims import scopes_of
 from .errors import (
     ConfigurationError,
     ExpiredToken,
@@ -28,7 +29,6 @@ from .errors import (
     WrongTokenType,
 )
 from .keys import EDDSA_ALGORITHMS, StaticKey
-from .policy import scopes_of
 from .responses import SCOPE_TOKEN
 from .revocation import Denylist, MemoryDenylist, session_entry, token_entry
 from .verifier import Verifier

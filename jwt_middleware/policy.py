@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypedDict
+from typing import NamedTuple, TypedDict
 
+from .claims import scopes_of
 from .csrf import CSRFCheck
 from .errors import (
     AuthError,
@@ -22,8 +23,9 @@ from .errors import (
     MissingToken,
     VerificationFailed,
 )
+from .exempt import ExemptPaths
 from .request import RequestView
-from .responses import SCOPE_TOKEN, ErrorResponse, check_realm, render
+from .responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
 from .sources import BearerHeader, TokenSource, query_carries_token
 from .verifier import VerifiedToken, Verifier
 
@@ -359,62 +361,6 @@ class AuthPolicy:
                 self._on_decision(event)
             except Exception:
                 logger.exception("the on_decision hook failed")
-
-
-class ExemptPaths:
-    """Exact paths and ``/prefix/`` entries; no prefix confusion, no dot segments.
-
-    ``"/public/"`` covers ``/public/x`` but never ``/publicity``; ``"/"`` alone is the
-    exact path ``/``, not a prefix of every path."""
-
-    def __init__(self, entries: Iterable[str]) -> None:
-        if isinstance(entries, str):
-            entries = (entries,)
-        entries = tuple(entries)
-        for entry in entries:
-            if not isinstance(entry, str) or not entry.startswith("/"):
-                raise ConfigurationError(f"exempt path {entry!r} must start with '/'")
-        # "/" alone is the home page, not a prefix of everything.
-        self._exact = frozenset(e for e in entries if not e.endswith("/") or e == "/")
-        self._prefixes = tuple(e for e in entries if e.endswith("/") and e != "/")
-
-    def __bool__(self) -> bool:
-        return bool(self._exact or self._prefixes)
-
-    def matches(self, path: str) -> bool:
-        if path not in self._exact and not path.startswith(self._prefixes):
-            return False
-        # "/public/../admin" must not ride on "/public/": whatever later resolves
-        # the dot segments (a proxy, a router, the filesystem) would see /admin.
-        return "\\" not in path and not any(seg in (".", "..") for seg in path.split("/"))
-
-
-def is_sendable(response: object) -> bool:
-    """An ``ErrorResponse`` both adapters can write: a 4xx/5xx status, latin-1 headers."""
-    if not isinstance(response, ErrorResponse) or not isinstance(response.body, bytes):
-        return False
-    if isinstance(response.status, bool) or not isinstance(response.status, int):
-        return False
-    if not 400 <= response.status <= 599:
-        return False
-    try:
-        for name, value in response.headers:
-            name.encode("latin-1")
-            value.encode("latin-1")
-    except (AttributeError, TypeError, ValueError):
-        return False
-    return not any("\r" in n + v or "\n" in n + v for n, v in response.headers)
-
-
-def scopes_of(claims: dict[str, Any]) -> tuple[str, ...]:
-    """Scopes from ``scope`` (space-separated, RFC 8693) or ``scp`` (list or string)."""
-    for name in ("scope", "scp"):
-        value = claims.get(name)
-        if isinstance(value, str):
-            return tuple(value.split())
-        if isinstance(value, list):
-            return tuple(item for item in value if isinstance(item, str))
-    return ()
 
 
 def _text(value: object) -> str | None:

@@ -63,3 +63,20 @@ def render(error: AuthError, realm: str | None) -> ErrorResponse:
     if isinstance(error, TemporarilyUnavailable):
         headers.append(("Retry-After", str(max(1, int(error.retry_after)))))
     return ErrorResponse(error.status, tuple(headers), body)
+
+
+def is_sendable(response: object) -> bool:
+    """An ``ErrorResponse`` both adapters can write: a 4xx/5xx status, latin-1 headers."""
+    if not isinstance(response, ErrorResponse) or not isinstance(response.body, bytes):
+        return False
+    if isinstance(response.status, bool) or not isinstance(response.status, int):
+        return False
+    if not 400 <= response.status <= 599:
+        return False
+    try:
+        for name, value in response.headers:
+            name.encode("latin-1")
+            value.encode("latin-1")
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return not any("\r" in n + v or "\n" in n + v for n, v in response.headers)

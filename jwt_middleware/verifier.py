@@ -8,20 +8,19 @@ same pure methods for both.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from . import compact
 from .cache import CachedToken, TokenCache
+from .claims import ClaimRules, string_set
 from .errors import (
     AuthError,
     BadSignature,
     ConfigurationError,
     DisallowedAlgorithm,
     ExpiredToken,
-    InvalidClaims,
     MalformedToken,
     NotYetValid,
     RevokedToken,
@@ -36,8 +35,6 @@ logger = logging.getLogger("jwt_middleware")
 
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
-
-_MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
 
 
 class VerifiedToken(NamedTuple):
@@ -88,27 +85,21 @@ class Verifier:
             raise ConfigurationError("denylist must be a MemoryDenylist, RedisDenylist or alike")
         self._denylist = denylist
         self._algorithms = _algorithms(algorithms)
-        self._issuers = _issuers(_string_set(issuer, "issuer"), self._resolver)
-        self._audiences = _string_set(audience, "audience")
-        if not _is_number(leeway) or leeway < 0:
-            raise ConfigurationError("leeway must be a non-negative number of seconds")
-        if max_age is not None and (not _is_number(max_age) or max_age <= 0):
-            raise ConfigurationError("max_age must be a positive number of seconds")
+        self._rules = ClaimRules(
+            issuers=_issuers(string_set(issuer, "issuer"), self._resolver),
+            audiences=string_set(audience, "audience"),
+            leeway=leeway,
+            required=required_claims,
+            max_age=max_age,
+        )
         if isinstance(max_token_bytes, bool) or not isinstance(max_token_bytes, int):
             raise ConfigurationError("max_token_bytes must be an int")
         if max_token_bytes < 64:
             raise ConfigurationError("max_token_bytes must be at least 64")
-        if isinstance(required_claims, str):
-            raise ConfigurationError("required_claims is a list of claim names")
-        self._required = tuple(required_claims)
-        if max_age is not None and "iat" not in self._required:
-            self._required += ("iat",)
         self._token_types = frozenset(
             _media_type(t) if t is not None else None
             for t in (DEFAULT_TOKEN_TYPES if token_types is None else token_types)
         )
-        self._leeway = leeway
-        self._max_age = max_age
         self._max_token_bytes = max_token_bytes
         self._clock = clock
         # Caching needs to know when keys change; a resolver that cannot say (a plain
@@ -242,12 +233,8 @@ class Verifier:
     ) -> VerifiedToken:
         if self._cache is None or generation is None:
             return verified
-        claims, leeway = verified.claims, self._leeway
-        expires_at = claims["exp"] + leeway if "exp" in claims else math.inf
-        if self._max_age is not None:  # iat is then required, and checked
-            expires_at = min(expires_at, claims["iat"] + self._max_age + leeway)
-        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
-        not_before = max(starts) - leeway if starts else -math.inf
+        claims = verified.claims
+        not_before, expires_at = self._rules.window(claims)
         now = self._clock()
         self._cache.put(
             token,
@@ -307,49 +294,8 @@ class Verifier:
             raise DisallowedAlgorithm(f"the matching key does not allow {alg}")
         if not any(key.verify(alg, parsed.signing_input, parsed.signature) for key in usable):
             raise BadSignature()
-        self._check_claims(parsed.claims, self._clock())
+        self._rules.check(parsed.claims, self._clock())
         return VerifiedToken(parsed.header, parsed.claims)
-
-    def _check_claims(self, claims: dict[str, Any], now: float) -> None:
-        for name in self._required:
-            if name not in claims:
-                raise InvalidClaims(f"the {name} claim is required")
-        leeway = self._leeway
-        exp = _numeric_date(claims, "exp")
-        if exp is not None and now >= exp + leeway:
-            raise ExpiredToken()
-        nbf = _numeric_date(claims, "nbf")
-        if nbf is not None and now + leeway < nbf:
-            raise NotYetValid("nbf is in the future")
-        iat = _numeric_date(claims, "iat")
-        if iat is not None:
-            if now + leeway < iat:
-                raise NotYetValid("iat is in the future")
-            if self._max_age is not None and now >= iat + self._max_age + leeway:
-                raise ExpiredToken("older than max_age")
-        for name in ("iss", "sub", "jti"):
-            if name in claims and not isinstance(claims[name], str):
-                raise InvalidClaims(f"{name} is not a string")
-        if self._issuers is not None and claims.get("iss") not in self._issuers:
-            raise InvalidClaims("wrong or missing issuer")
-        self._check_audience(claims)
-
-    def _check_audience(self, claims: dict[str, Any]) -> None:
-        if "aud" not in claims:
-            if self._audiences is not None:
-                raise InvalidClaims("the aud claim is required")
-            return
-        aud = claims["aud"]
-        if isinstance(aud, str):
-            token_audiences = [aud]
-        elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
-            token_audiences = aud
-        else:
-            raise InvalidClaims("aud is not a string or a list of strings")
-        if self._audiences is None:
-            raise InvalidClaims("the token names an audience but none is configured")
-        if self._audiences.isdisjoint(token_audiences):
-            raise InvalidClaims("wrong audience")
 
 
 def _check_revocation(revoked: bool) -> None:
@@ -368,19 +314,6 @@ def _add_context(error: AuthError, header: dict[str, Any], claims: dict[str, Any
     error.kid = kid if isinstance(kid, str) else None
     error.issuer = iss if isinstance(iss, str) else None
     return error
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
-    if name not in claims:
-        return None
-    value = claims[name]
-    if not _is_number(value) or abs(value) > _MAX_NUMERIC_DATE:
-        raise InvalidClaims(f"{name} is not a NumericDate")
-    return float(value)
 
 
 def _media_type(value: str) -> str:
@@ -414,12 +347,3 @@ def _issuers(configured: frozenset[str] | None, resolver: object) -> frozenset[s
     if not configured <= keyed:
         raise ConfigurationError("issuer names an issuer that IssuerKeys has no keys for")
     return configured
-
-
-def _string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:
-    if value is None:
-        return None
-    values = (value,) if isinstance(value, str) else tuple(value)
-    if not values or not all(isinstance(v, str) and v for v in values):
-        raise ConfigurationError(f"{name} must be a non-empty string or list of strings")
-    return frozenset(values)

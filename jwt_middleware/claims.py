@@ -1,0 +1,124 @@
+"""The rules for a token's claims (RFC 7519 section 4.1), checked with strict types,
+and how scopes are read from them. Pure: the clock's reading comes in as ``now``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ConfigurationError, ExpiredToken, InvalidClaims, NotYetValid
+
+_MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
+
+
+class ClaimRules:
+    """``exp``/``nbf``/``iat`` must be JSON numbers (``exp`` equal to now is expired);
+    ``iss``/``sub``/``jti`` strings; ``iss`` and ``aud`` must match when configured, a
+    configured audience makes ``aud`` required, and a token naming an audience is
+    refused when none is configured (RFC 7519 section 4.1.3)."""
+
+    def __init__(
+        self,
+        *,
+        issuers: frozenset[str] | None,
+        audiences: frozenset[str] | None,
+        leeway: float,
+        required: Iterable[str],
+        max_age: float | None,
+    ) -> None:
+        if not is_number(leeway) or leeway < 0:
+            raise ConfigurationError("leeway must be a non-negative number of seconds")
+        if max_age is not None and (not is_number(max_age) or max_age <= 0):
+            raise ConfigurationError("max_age must be a positive number of seconds")
+        if isinstance(required, str):
+            raise ConfigurationError("required_claims is a list of claim names")
+        self.required = tuple(required)
+        if max_age is not None and "iat" not in self.required:
+            self.required += ("iat",)
+        self.issuers, self.audiences = issuers, audiences
+        self.leeway, self.max_age = leeway, max_age
+
+    def check(self, claims: dict[str, Any], now: float) -> None:
+        for name in self.required:
+            if name not in claims:
+                raise InvalidClaims(f"the {name} claim is required")
+        leeway = self.leeway
+        exp = numeric_date(claims, "exp")
+        if exp is not None and now >= exp + leeway:
+            raise ExpiredToken()
+        nbf = numeric_date(claims, "nbf")
+        if nbf is not None and now + leeway < nbf:
+            raise NotYetValid("nbf is in the future")
+        iat = numeric_date(claims, "iat")
+        if iat is not None:
+            if now + leeway < iat:
+                raise NotYetValid("iat is in the future")
+            if self.max_age is not None and now >= iat + self.max_age + leeway:
+                raise ExpiredToken("older than max_age")
+        for name in ("iss", "sub", "jti"):
+            if name in claims and not isinstance(claims[name], str):
+                raise InvalidClaims(f"{name} is not a string")
+        if self.issuers is not None and claims.get("iss") not in self.issuers:
+            raise InvalidClaims("wrong or missing issuer")
+        self._check_audience(claims)
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        if "aud" not in claims:
+            if self.audiences is not None:
+                raise InvalidClaims("the aud claim is required")
+            return
+        aud = claims["aud"]
+        if isinstance(aud, str):
+            token_audiences = [aud]
+        elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+            token_audiences = aud
+        else:
+            raise InvalidClaims("aud is not a string or a list of strings")
+        if self.audiences is None:
+            raise InvalidClaims("the token names an audience but none is configured")
+        if self.audiences.isdisjoint(token_audiences):
+            raise InvalidClaims("wrong audience")
+
+    def window(self, claims: dict[str, Any]) -> tuple[float, float]:
+        """(not before, expires at) of claims that passed :meth:`check`, leeway included:
+        what a cached token is held to on every later request."""
+        expires_at = claims["exp"] + self.leeway if "exp" in claims else math.inf
+        if self.max_age is not None:  # iat is then required, and was checked
+            expires_at = min(expires_at, claims["iat"] + self.max_age + self.leeway)
+        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
+        not_before = max(starts) - self.leeway if starts else -math.inf
+        return not_before, expires_at
+
+
+def scopes_of(claims: dict[str, Any]) -> tuple[str, ...]:
+    """Scopes from ``scope`` (space-separated, RFC 8693) or ``scp`` (list or string)."""
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            return tuple(value.split())
+        if isinstance(value, list):
+            return tuple(item for item in value if isinstance(item, str))
+    return ()
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def numeric_date(claims: dict[str, Any], name: str) -> float | None:
+    if name not in claims:
+        return None
+    value = claims[name]
+    if not is_number(value) or abs(value) > _MAX_NUMERIC_DATE:
+        raise InvalidClaims(f"{name} is not a NumericDate")
+    return float(value)
+
+
+def string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    values = (value,) if isinstance(value, str) else tuple(value)
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise ConfigurationError(f"{name} must be a non-empty string or list of strings")
+    return frozenset(values)
