@@ -87,7 +87,7 @@ def generate(algorithm: str, *, kid: str | None = None, rsa_bits: int = 3072) ->
 
 def write(key: GeneratedKey, directory: Path, *, force: bool = False) -> list[KeyFile]:
     """Write the private key (mode 0600, created that way) and the public JWKS."""
-    name = _SAFE_NAME.sub("_", key.kid).strip("._") or key.algorithm.lower()
+    name = file_stem(key.kid)
     directory.mkdir(parents=True, exist_ok=True)
     if key.public_jwks is None:
         private_path = directory / f"{name}.jwk.json"
@@ -106,6 +106,13 @@ def write(key: GeneratedKey, directory: Path, *, force: bool = False) -> list[Ke
     if key.public_jwks is not None:
         _write(files[1].path, json.dumps(key.public_jwks, indent=2) + "\n", 0o644, force)
     return files
+
+
+def file_stem(kid: str) -> str:
+    """The kid as a file name: unsafe characters replaced, and never a name that starts
+    like an option or a hidden file (thumbprints may start with "-" or "_")."""
+    name = _SAFE_NAME.sub("_", kid)
+    return name if name and name[0] not in ".-" else f"key{name}"
 
 
 def _write(path: Path, text: str, mode: int, force: bool) -> None:

@@ -16,6 +16,7 @@ import jwt as pyjwt
 import pytest
 
 from jwt_middleware.cli import duration
+from jwt_middleware.keyfiles import file_stem
 
 from .conftest import b64url
 from .docserver import DocumentServer
@@ -89,7 +90,8 @@ class TestKeygen:
         result = run("keygen", "--alg", "ES256", "--out", str(tmp_path))
         (jwks,) = tmp_path.glob("*.jwks.json")
         (key,) = json.loads(jwks.read_text())["keys"]
-        assert (tmp_path / f"{key['kid']}.pem").exists() and len(key["kid"]) == 43
+        assert len(key["kid"]) == 43
+        assert (tmp_path / f"{file_stem(key['kid'])}.pem").exists()
         assert f"--alg ES256 --kid {key['kid']} --sub SUBJECT" in result.stdout
 
     def test_never_overwrites_without_force(self, tmp_path: Path) -> None:
@@ -387,3 +389,20 @@ class TestEntryPoints:
 )
 def test_duration(text: str, seconds: int) -> None:
     assert duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("kid", "stem"),
+    [
+        ("abc", "abc"),
+        ("_abc", "_abc"),
+        ("-abc", "key-abc"),
+        (".abc", "key.abc"),
+        ("a/b\\c d", "a_b_c_d"),
+        ("../../etc", "key.._.._etc"),
+        ("", "key"),
+    ],
+)
+def test_file_stem(kid: str, stem: str) -> None:
+    """Key files are named by their kid, but never like an option or a hidden file."""
+    assert file_stem(kid) == stem
