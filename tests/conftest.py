@@ -200,6 +200,14 @@ def _signing_key(material: bytes, alg: str) -> Any:
 TokenFactory = Callable[..., str]
 
 
+def tampered(token: str) -> str:
+    """The same token with another, still canonical, signature: its first character
+    changed (a full 6-bit position, so the result decodes to different bytes)."""
+    head, payload, signature = token.split(".")
+    first = "B" if signature[0] != "B" else "C"
+    return f"{head}.{payload}.{first}{signature[1:]}"
+
+
 @pytest.fixture
 def make_token(keys: Keys) -> TokenFactory:
     """``make_token(alg="HS256", kid=None, typ=..., header=None, **claims)``: a signed
