@@ -160,7 +160,7 @@ class Verifier:
         if cached is not None:
             if self._denylist is not None:
                 _check_cached_revocation(self._denylist.is_revoked(*cached.revocation), cached)
-            return VerifiedToken(dict(cached.header), dict(cached.claims))
+            return _handout(cached)
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -179,7 +179,7 @@ class Verifier:
             if self._denylist is not None:
                 revoked = await self._denylist.ais_revoked(*cached.revocation)
                 _check_cached_revocation(revoked, cached)
-            return VerifiedToken(dict(cached.header), dict(cached.claims))
+            return _handout(cached)
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -197,14 +197,13 @@ class Verifier:
         """A verified token from the cache if it is acceptable right now without asking
         anyone (no denylist configured); None means "take the full path", which also
         reports any error. For the adapters' fast path."""
-        cache = self._cache
-        if cache is None or self._denylist is not None:
+        if self._denylist is not None:
             return None
-        now = self._clock()
-        entry = cache.get(token, self._generation(), now)
-        if entry is None or not entry.not_before <= now < entry.expires_at:
-            return None
-        return VerifiedToken(dict(entry.header), dict(entry.claims))
+        try:
+            entry = self._cached(token)
+        except AuthError:
+            return None  # expired or not yet valid: the full path says so, with context
+        return _handout(entry) if entry is not None else None
 
     # -- the verified-token cache (pure) ----------------------------------------------
 
@@ -296,6 +295,11 @@ class Verifier:
             raise BadSignature()
         self._rules.check(parsed.claims, self._clock())
         return VerifiedToken(parsed.header, parsed.claims)
+
+
+def _handout(entry: CachedToken) -> VerifiedToken:
+    """A cached token for the app: copies, so what the app changes stays its own."""
+    return VerifiedToken(dict(entry.header), dict(entry.claims))
 
 
 def _check_revocation(revoked: bool) -> None:
