@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Unpack
 
 from .identity import ANONYMOUS, TokenCredentials, TokenUser
-from .policy import CLAIMS_KEY, HEADER_KEY, Allowed, AuthPolicy, MiddlewareOptions, Rejected
+from .policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
 from .request import RequestView
 from .responses import ErrorResponse
-from .verifier import Verifier
+from .verifier import VerifiedToken, Verifier
 
 __all__ = ["JWTMiddleware"]
 
@@ -75,45 +75,49 @@ class JWTMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind != "http" and kind != "websocket":
+        if kind == "http":
+            token = self._fast(scope)
+            if token is not None:
+                _admit(scope, token)
+                await self.app(scope, receive, send)
+                return
+        elif kind != "websocket":
             if kind == "lifespan" and self.policy.warm_start:
                 receive = self._warm_on_startup(receive)
             await self.app(scope, receive, send)
             return
-        outcome = (kind == "http" and self._fast(scope)) or await self.policy.aauthenticate(
-            ASGIRequestView(scope)
-        )
+        outcome = await self.policy.aauthenticate(ASGIRequestView(scope))
         if isinstance(outcome, Rejected):
             if kind == "http":
                 await _send_http(send, outcome.response)
             else:
                 await _refuse_websocket(scope, receive, send, outcome.response)
             return
-        token = outcome.token
-        if token is None:
+        if outcome.token is not None:
+            _admit(scope, outcome.token)
+        else:
             # Exempt, preflight or anonymous: keep what an outer auth layer may have set.
             scope.setdefault(CLAIMS_KEY, None)
             scope.setdefault(HEADER_KEY, None)
             scope.setdefault("user", ANONYMOUS)
             scope.setdefault("auth", TokenCredentials())
-        else:
-            scope[CLAIMS_KEY] = token.claims
-            scope[HEADER_KEY] = token.header
-            scope["user"] = TokenUser(token.claims)
-            scope["auth"] = TokenCredentials(outcome.scopes)
         await self.app(scope, receive, send)
 
-    def _fast(self, scope: Scope) -> Allowed | None:
+    def _fast(self, scope: Scope) -> VerifiedToken | None:
         """The policy's fast path, when the request carries exactly one credential."""
         name = self._fast_name
         if name is None:
             return None
-        found = [value for key, value in scope.get("headers") or () if key.lower() == name]
-        if len(found) != 1:
+        found = None
+        for key, value in scope.get("headers") or ():
+            if key.lower() == name:
+                if found is not None:
+                    return None  # two: the full path refuses the request
+                found = value
+        if found is None:
             return None
-        query: bytes = scope.get("query_string", b"")
-        return self.policy.fast_allow(
-            found[0].decode("latin-1"), scope.get("method", ""), "?" if query else ""
+        return self.policy.fast_token(
+            found.decode("latin-1"), scope.get("method", ""), scope.get("query_string", b"")
         )
 
     def _warm_on_startup(self, receive: Receive) -> Receive:
@@ -126,6 +130,15 @@ class JWTMiddleware:
             return message
 
         return receive_and_warm
+
+
+def _admit(scope: Scope, token: VerifiedToken) -> None:
+    # The token may be the cache's: the app gets its own copies.
+    claims = dict(token.claims)
+    scope[CLAIMS_KEY] = claims
+    scope[HEADER_KEY] = dict(token.header)
+    scope["user"] = TokenUser(claims)
+    scope["auth"] = TokenCredentials(token.scopes)
 
 
 def _raw_headers(response: ErrorResponse) -> list[tuple[bytes, bytes]]:

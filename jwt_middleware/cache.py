@@ -11,16 +11,17 @@ evicted first: memory is bounded by the cap, not by traffic.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from .verifier import VerifiedToken
+
 
 class CachedToken(NamedTuple):
-    header: dict[str, Any]
-    claims: dict[str, Any]
+    token: VerifiedToken  # shared by every request that presents the token: read-only
     expires_at: float  # the token is refused from this time on
     not_before: float  # ... and before this one
     revocation: tuple[str, ...]  # denylist entries to check on every request
@@ -46,9 +47,10 @@ class TokenCache:
         if entry.generation != generation or now >= entry.stale_at:
             self._entries.pop(token, None)
             return None
-        # Evicted by another thread meanwhile? The entry is still a valid answer.
-        with contextlib.suppress(KeyError):
+        try:
             self._entries.move_to_end(token)
+        except KeyError:  # (not contextlib.suppress: this runs on every cached request)
+            return entry  # evicted by another thread meanwhile: still a valid answer
         return entry
 
     def put(self, token: str, entry: CachedToken) -> None:

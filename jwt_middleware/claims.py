@@ -10,6 +10,7 @@ from typing import Any
 from .errors import ConfigurationError, ExpiredToken, InvalidClaims, NotYetValid
 
 _MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
+_ABSENT: Any = object()  # tells a missing claim from a JSON null
 
 
 class ClaimRules:
@@ -44,33 +45,33 @@ class ClaimRules:
             if name not in claims:
                 raise InvalidClaims(f"the {name} claim is required")
         leeway = self.leeway
-        exp = numeric_date(claims, "exp")
-        if exp is not None and now >= exp + leeway:
+        exp = claims.get("exp", _ABSENT)
+        if exp is not _ABSENT and now >= _numeric_date(exp, "exp") + leeway:
             raise ExpiredToken()
-        nbf = numeric_date(claims, "nbf")
-        if nbf is not None and now + leeway < nbf:
+        nbf = claims.get("nbf", _ABSENT)
+        if nbf is not _ABSENT and now + leeway < _numeric_date(nbf, "nbf"):
             raise NotYetValid("nbf is in the future")
-        iat = numeric_date(claims, "iat")
-        if iat is not None:
-            if now + leeway < iat:
+        iat = claims.get("iat", _ABSENT)
+        if iat is not _ABSENT:
+            issued = _numeric_date(iat, "iat")
+            if now + leeway < issued:
                 raise NotYetValid("iat is in the future")
-            if self.max_age is not None and now >= iat + self.max_age + leeway:
+            if self.max_age is not None and now >= issued + self.max_age + leeway:
                 raise ExpiredToken("older than max_age")
         for name in ("iss", "sub", "jti"):
-            if name in claims and not isinstance(claims[name], str):
+            if not isinstance(claims.get(name, ""), str):  # a JSON null is not a string
                 raise InvalidClaims(f"{name} is not a string")
         if self.issuers is not None and claims.get("iss") not in self.issuers:
             raise InvalidClaims("wrong or missing issuer")
-        self._check_audience(claims)
+        self._check_audience(claims.get("aud", _ABSENT))
 
-    def _check_audience(self, claims: dict[str, Any]) -> None:
-        if "aud" not in claims:
+    def _check_audience(self, aud: object) -> None:
+        if aud is _ABSENT:
             if self.audiences is not None:
                 raise InvalidClaims("the aud claim is required")
             return
-        aud = claims["aud"]
         if isinstance(aud, str):
-            token_audiences = [aud]
+            token_audiences: list[str] = [aud]
         elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
             token_audiences = aud
         else:
@@ -106,13 +107,13 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def numeric_date(claims: dict[str, Any], name: str) -> float | None:
-    if name not in claims:
-        return None
-    value = claims[name]
-    if not is_number(value) or abs(value) > _MAX_NUMERIC_DATE:
-        raise InvalidClaims(f"{name} is not a NumericDate")
-    return float(value)
+def _numeric_date(value: object, name: str) -> float:
+    """A JSON number within float's exact range (NaN and infinities compare False)."""
+    if (type(value) is int or type(value) is float) and (  # exact types: bool is not
+        -_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE
+    ):
+        return value
+    raise InvalidClaims(f"{name} is not a NumericDate")
 
 
 def string_set(value: str | Iterable[str] | None, name: str) -> frozenset[str] | None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypedDict
 
-from .claims import scopes_of
 from .csrf import CSRFCheck
 from .errors import (
     AuthError,
@@ -40,7 +39,9 @@ SCOPES_KEY = "jwt.scopes"
 
 
 class Allowed(NamedTuple):
-    """Pass the request on. ``token`` is None for exempt and anonymous requests."""
+    """Pass the request on. ``token`` is None for exempt and anonymous requests; it
+    may be shared with the verified-token cache, so it is read-only: the adapters hand
+    the app copies of its dicts."""
 
     reason: str  # "ok", "anonymous", "exempt" or "preflight"
     token: VerifiedToken | None = None
@@ -181,30 +182,28 @@ class AuthPolicy:
         configuration needs the full path for every request."""
         return self._fast[0] if self._fast is not None else None
 
-    def fast_allow(self, credentials: str, method: str, query: str) -> Allowed | None:
+    def fast_token(self, credentials: str, method: str, query: str | bytes) -> VerifiedToken | None:
         """The common case, a token seen before, decided without building a request
-        view: ``credentials`` is the one value of :attr:`fast_header`. None means
-        "take the full path" (which also produces every refusal), never "refuse"."""
+        view: ``credentials`` is the one value of :attr:`fast_header`. The token is the
+        cache's own (read-only, as :attr:`Allowed.token`). None means "take the full
+        path" (which also produces every refusal), never "refuse"."""
         fast = self._fast
         if fast is None or query or method == "OPTIONS" or logger.isEnabledFor(logging.DEBUG):
             return None
         prefix = fast[1]
         if not credentials.startswith(prefix):
             return None
-        verified = self.verifier.cached_token(credentials[len(prefix) :])
-        if verified is None:
+        verified = self.verifier.cached_shared(credentials[len(prefix) :])
+        if verified is None or (self._required_scopes and not self._has_scopes(verified)):
             return None
-        scopes = scopes_of(verified.claims)
-        if any(scope not in scopes for scope in self._required_scopes):
-            return None
-        return Allowed("ok", verified, scopes)
+        return verified
 
     def authenticate(self, request: RequestView) -> Outcome:
         step = self._begin(request)
         if not isinstance(step, _Pending):
             return step
         try:
-            verified = self.verifier.verify_token(step.token)
+            verified = self.verifier.verify_shared(step.token)
             return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -214,7 +213,7 @@ class AuthPolicy:
         if not isinstance(step, _Pending):
             return step
         try:
-            verified = await self.verifier.averify_token(step.token)
+            verified = await self.verifier.averify_shared(step.token)
             return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -267,8 +266,7 @@ class AuthPolicy:
     def _complete(
         self, request: RequestView, verified: VerifiedToken, source: TokenSource
     ) -> Outcome:
-        scopes = scopes_of(verified.claims)
-        if any(scope not in scopes for scope in self._required_scopes):
+        if not self._has_scopes(verified):
             error = InsufficientScope(self._required_scopes)
             error.kid = _text(verified.header.get("kid"))
             error.issuer = _text(verified.claims.get("iss"))
@@ -287,7 +285,11 @@ class AuthPolicy:
                     subject=_text(claims.get("sub")),
                 )
             )
-        return Allowed("ok", verified, scopes)
+        return Allowed("ok", verified, verified.scopes)
+
+    def _has_scopes(self, verified: VerifiedToken) -> bool:
+        scopes = verified.scopes
+        return all(scope in scopes for scope in self._required_scopes)
 
     def _allow(self, request: RequestView, reason: str) -> Allowed:
         if self._observed():

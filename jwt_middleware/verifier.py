@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from . import compact
 from .cache import CachedToken, TokenCache
-from .claims import ClaimRules, string_set
+from .claims import ClaimRules, scopes_of, string_set
 from .errors import (
     AuthError,
     BadSignature,
@@ -33,15 +33,19 @@ from .revocation import Denylist, denylist_entries
 
 logger = logging.getLogger("jwt_middleware")
 
+_CHECKED_HEADERS = 64  # distinct header segments remembered (see _remember_header)
+
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
 
 
 class VerifiedToken(NamedTuple):
-    """A token whose signature and claims were checked."""
+    """A token whose signature and claims were checked, and the scopes it grants
+    (``scope`` or ``scp``, see :func:`~jwt_middleware.claims.scopes_of`)."""
 
     header: dict[str, Any]
     claims: dict[str, Any]
+    scopes: tuple[str, ...] = ()
 
 
 class Verifier:
@@ -101,6 +105,7 @@ class Verifier:
             for t in (DEFAULT_TOKEN_TYPES if token_types is None else token_types)
         )
         self._max_token_bytes = max_token_bytes
+        self._checked_headers: dict[bytes, dict[str, Any]] = {}
         self._clock = clock
         # Caching needs to know when keys change; a resolver that cannot say (a plain
         # function) is not cached.
@@ -150,17 +155,26 @@ class Verifier:
 
     def verify(self, token: str) -> dict[str, Any]:
         """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""
-        return self.verify_token(token).claims
+        return dict(self.verify_shared(token).claims)
 
     async def averify(self, token: str) -> dict[str, Any]:
-        return (await self.averify_token(token)).claims
+        return dict((await self.averify_shared(token)).claims)
 
     def verify_token(self, token: str) -> VerifiedToken:
+        """:meth:`verify`, with the header and the scopes; the dicts are yours to change."""
+        return _own(self.verify_shared(token))
+
+    async def averify_token(self, token: str) -> VerifiedToken:
+        return _own(await self.averify_shared(token))
+
+    def verify_shared(self, token: str) -> VerifiedToken:
+        """:meth:`verify_token` without the copies: the result may be the cache's own
+        and must not be changed. For the adapters, which copy what they hand the app."""
         cached = self._cached(token)
         if cached is not None:
             if self._denylist is not None:
                 _check_cached_revocation(self._denylist.is_revoked(*cached.revocation), cached)
-            return _handout(cached)
+            return cached.token
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -171,15 +185,16 @@ class Verifier:
         except AuthError as error:
             _add_context(error, parsed.header, parsed.claims)
             raise
-        return self._remember(token, verified, generation)
+        self._remember(token, verified, generation)
+        return verified
 
-    async def averify_token(self, token: str) -> VerifiedToken:
+    async def averify_shared(self, token: str) -> VerifiedToken:
         cached = self._cached(token)
         if cached is not None:
             if self._denylist is not None:
                 revoked = await self._denylist.ais_revoked(*cached.revocation)
                 _check_cached_revocation(revoked, cached)
-            return _handout(cached)
+            return cached.token
         generation = self._generation()
         parsed = self._parse(token)
         try:
@@ -191,19 +206,21 @@ class Verifier:
         except AuthError as error:
             _add_context(error, parsed.header, parsed.claims)
             raise
-        return self._remember(token, verified, generation)
+        self._remember(token, verified, generation)
+        return verified
 
-    def cached_token(self, token: str) -> VerifiedToken | None:
-        """A verified token from the cache if it is acceptable right now without asking
-        anyone (no denylist configured); None means "take the full path", which also
-        reports any error. For the adapters' fast path."""
-        if self._denylist is not None:
+    def cached_shared(self, token: str) -> VerifiedToken | None:
+        """The cache's token if it is acceptable right now without asking anyone (no
+        denylist configured), shared as in :meth:`verify_shared`. None means "take the
+        full path", which also reports every refusal. For the adapters' fast path."""
+        cache = self._cache
+        if cache is None or self._denylist is not None:
             return None
-        try:
-            entry = self._cached(token)
-        except AuthError:
-            return None  # expired or not yet valid: the full path says so, with context
-        return _handout(entry) if entry is not None else None
+        now = self._clock()
+        entry = cache.get(token, self._generation(), now)
+        if entry is None or not entry.not_before <= now < entry.expires_at:
+            return None
+        return entry.token
 
     # -- the verified-token cache (pure) ----------------------------------------------
 
@@ -222,24 +239,21 @@ class Verifier:
             return None
         if now >= entry.expires_at:
             cache.discard(token)
-            raise _add_context(ExpiredToken(), entry.header, entry.claims)
+            raise _add_context(ExpiredToken(), entry.token.header, entry.token.claims)
         if now < entry.not_before:
-            raise _add_context(NotYetValid(), entry.header, entry.claims)
+            raise _add_context(NotYetValid(), entry.token.header, entry.token.claims)
         return entry
 
-    def _remember(
-        self, token: str, verified: VerifiedToken, generation: int | None
-    ) -> VerifiedToken:
+    def _remember(self, token: str, verified: VerifiedToken, generation: int | None) -> None:
         if self._cache is None or generation is None:
-            return verified
+            return
         claims = verified.claims
         not_before, expires_at = self._rules.window(claims)
         now = self._clock()
         self._cache.put(
             token,
             CachedToken(
-                verified.header,
-                claims,
+                verified,
                 expires_at,
                 not_before,
                 denylist_entries(claims),
@@ -247,19 +261,33 @@ class Verifier:
                 now + self._cache.max_age,
             ),
         )
-        # The app may change what it is handed; the cache must not change with it.
-        return VerifiedToken(dict(verified.header), dict(claims))
 
     # -- the pure steps ------------------------------------------------------------
 
     def _parse(self, token: str) -> compact.ParsedToken:
-        parsed = compact.parse(token, self._max_token_bytes)
-        try:
-            self._check_header(parsed.header)
-        except AuthError as error:
-            _add_context(error, parsed.header, parsed.claims)
-            raise
-        return parsed
+        segments = compact.split(token, self._max_token_bytes)
+        header = self._checked_headers.get(segments.header)
+        fresh_header = header is None
+        if header is None:
+            header = compact.decode_object(segments.header, "header")
+        claims = compact.decode_object(segments.payload, "payload")
+        signature = compact.decode_signature(segments.signature)
+        if fresh_header:
+            try:
+                self._check_header(header)
+            except AuthError as error:
+                _add_context(error, header, claims)
+                raise
+            self._remember_header(segments.header, header)
+        return compact.ParsedToken(header, claims, segments.signing_input, signature)
+
+    def _remember_header(self, segment: bytes, header: dict[str, Any]) -> None:
+        """Tokens from one issuer share one header segment: decode and check it once.
+        Only headers that passed are kept, at most a few, so a flood of odd headers
+        costs its sender the full parse and nothing more."""
+        if len(self._checked_headers) >= _CHECKED_HEADERS:
+            self._checked_headers.clear()
+        self._checked_headers[segment] = header
 
     def _check_header(self, header: dict[str, Any]) -> None:
         alg = header.get("alg")
@@ -288,18 +316,24 @@ class Verifier:
         alg: str = parsed.header["alg"]
         if not keys:
             raise UnknownKey("no configured key matches the token's kid")
-        usable = [key for key in keys if alg in key.algorithms]
-        if not usable:
+        allowed = False
+        for key in keys:
+            if alg in key.algorithms:
+                if key.verify(alg, parsed.signing_input, parsed.signature):
+                    break
+                allowed = True
+        else:
+            if allowed:
+                raise BadSignature()
             raise DisallowedAlgorithm(f"the matching key does not allow {alg}")
-        if not any(key.verify(alg, parsed.signing_input, parsed.signature) for key in usable):
-            raise BadSignature()
-        self._rules.check(parsed.claims, self._clock())
-        return VerifiedToken(parsed.header, parsed.claims)
+        claims = parsed.claims
+        self._rules.check(claims, self._clock())
+        return VerifiedToken(parsed.header, claims, scopes_of(claims))
 
 
-def _handout(entry: CachedToken) -> VerifiedToken:
-    """A cached token for the app: copies, so what the app changes stays its own."""
-    return VerifiedToken(dict(entry.header), dict(entry.claims))
+def _own(shared: VerifiedToken) -> VerifiedToken:
+    """Copies of a shared token's dicts, so what the caller changes stays its own."""
+    return VerifiedToken(dict(shared.header), dict(shared.claims), shared.scopes)
 
 
 def _check_revocation(revoked: bool) -> None:
@@ -309,7 +343,7 @@ def _check_revocation(revoked: bool) -> None:
 
 def _check_cached_revocation(revoked: bool, entry: CachedToken) -> None:
     if revoked:
-        raise _add_context(RevokedToken(), entry.header, entry.claims)
+        raise _add_context(RevokedToken(), entry.token.header, entry.token.claims)
 
 
 def _add_context(error: AuthError, header: dict[str, Any], claims: dict[str, Any]) -> AuthError:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from .errors import ConfigurationError
 from .policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
 from .request import RequestView
-from .verifier import Verifier
+from .verifier import VerifiedToken, Verifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -83,29 +83,39 @@ class JWTMiddleware:
             ).start()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        credentials = environ.get(self._fast_key) if self._fast_key else None
-        outcome = (
-            credentials is not None
-            and self.policy.fast_allow(
-                credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
-            )
-        ) or self.policy.authenticate(WSGIRequestView(environ))
-        if isinstance(outcome, Rejected):
-            response = outcome.response
-            start_response(_status_line(response.status), list(response.headers))
-            return [response.body]
-        token = outcome.token
-        environ[SCOPES_KEY] = outcome.scopes
+        token = self._fast(environ)
         if token is None:
-            environ.setdefault(CLAIMS_KEY, None)
-            environ.setdefault(HEADER_KEY, None)
-        else:
-            environ[CLAIMS_KEY] = token.claims
-            environ[HEADER_KEY] = token.header
-            subject: Any = token.claims.get("sub")
-            if isinstance(subject, str):
-                environ["REMOTE_USER"] = subject
+            outcome = self.policy.authenticate(WSGIRequestView(environ))
+            if isinstance(outcome, Rejected):
+                response = outcome.response
+                start_response(_status_line(response.status), list(response.headers))
+                return [response.body]
+            token = outcome.token
+            if token is None:  # exempt, preflight or anonymous
+                environ[SCOPES_KEY] = ()
+                environ.setdefault(CLAIMS_KEY, None)
+                environ.setdefault(HEADER_KEY, None)
+                return self.app(environ, start_response)
+        # The token may be the cache's: the app gets its own copies.
+        claims = dict(token.claims)
+        environ[CLAIMS_KEY] = claims
+        environ[HEADER_KEY] = dict(token.header)
+        environ[SCOPES_KEY] = token.scopes
+        subject: Any = claims.get("sub")
+        if isinstance(subject, str):
+            environ["REMOTE_USER"] = subject
         return self.app(environ, start_response)
+
+    def _fast(self, environ: WSGIEnvironment) -> VerifiedToken | None:
+        """The policy's fast path for a token seen before."""
+        if self._fast_key is None:
+            return None
+        credentials = environ.get(self._fast_key)
+        if credentials is None:
+            return None
+        return self.policy.fast_token(
+            credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
+        )
 
 
 def _status_line(status: int) -> str:

@@ -51,11 +51,21 @@ def test_parses_three_segments() -> None:
         pytest.param(token("{}".encode("utf-16")), id="utf16-json"),
         pytest.param(token(b"[" * 3000 + b"]" * 3000), id="deep-nesting"),
         pytest.param(token(b'{"a":' + b"9" * 5000 + b"}"), id="huge-int"),
+        # Found by the fuzzer: the bare JSON scanner says "missing value" with StopIteration.
+        pytest.param(token(b'{"a":}'), id="missing-value"),
+        pytest.param(token(b'{"a":[}'), id="missing-array-item"),
+        pytest.param(token(b'{"a":1} {}'), id="second-object"),
+        pytest.param(f"{HEADER}.{PAYLOAD}.c2ln.", id="four-segments-trailing-dot"),
+        pytest.param(f".{HEADER}.{PAYLOAD}", id="empty-header"),
     ],
 )
 def test_rejects(token: str) -> None:
     with pytest.raises(MalformedToken):
         parse(token, 16384)
+
+
+def test_whitespace_around_the_object_is_json() -> None:
+    assert parse(token(b' {"sub": "a"}\n'), 8192).claims == {"sub": "a"}
 
 
 def test_size_is_checked_first() -> None:
