@@ -1,11 +1,12 @@
 """A bounded cache of verified tokens, so a token seen before skips parsing and the
 signature check, and nothing else.
 
-Keyed by the exact token string. An entry remembers when the token stops being
-acceptable (``exp``, and ``iat + max_age``, leeway included) and when it may first be
-used (``nbf``); the verifier checks those, and the denylist, on every request. An entry
-is also dropped when the key set changes (the resolver's ``generation``) and after
-``max_age`` seconds in any case. At most ``max_entries`` entries, least recently used
+Keyed by the exact token string. An entry is used only inside its window: not before
+the token's ``nbf``/``iat`` and not from its ``exp`` (or ``iat + max_age``) on, leeway
+included, and never longer than ``max_age`` seconds after it was stored; outside it,
+or once the key set has changed (the resolver's ``generation``), the entry is dropped
+and the token verified afresh, which also says why it is refused. The verifier checks
+the denylist on every request. At most ``max_entries`` entries, least recently used
 evicted first: memory is bounded by the cap, not by traffic.
 """
 
@@ -22,11 +23,10 @@ if TYPE_CHECKING:
 
 class CachedToken(NamedTuple):
     token: VerifiedToken  # shared by every request that presents the token: read-only
-    expires_at: float  # the token is refused from this time on
-    not_before: float  # ... and before this one
+    not_before: float  # the entry is usable from here ...
+    until: float  # ... to here: the token's expiry or the cache's max_age, the earlier
     revocation: tuple[str, ...]  # denylist entries to check on every request
     generation: int  # of the key set it was verified with
-    stale_at: float  # the entry is dropped (and the token verified afresh) from here on
 
 
 class TokenCache:
@@ -40,11 +40,11 @@ class TokenCache:
         self._entries: OrderedDict[str, CachedToken] = OrderedDict()
 
     def get(self, token: str, generation: int | None, now: float) -> CachedToken | None:
-        """The entry for ``token`` if it may be used, else None (and it is dropped)."""
+        """The entry for ``token`` if it may be used now, else None (and it is dropped)."""
         entry = self._entries.get(token)
         if entry is None:
             return None
-        if entry.generation != generation or now >= entry.stale_at:
+        if entry.generation != generation or not entry.not_before <= now < entry.until:
             self._entries.pop(token, None)
             return None
         try:
@@ -61,9 +61,6 @@ class TokenCache:
                 entries.popitem(last=False)
             except KeyError:  # emptied by another thread
                 break
-
-    def discard(self, token: str) -> None:
-        self._entries.pop(token, None)
 
     def clear(self) -> None:
         self._entries.clear()

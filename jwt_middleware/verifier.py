@@ -20,9 +20,7 @@ from .errors import (
     BadSignature,
     ConfigurationError,
     DisallowedAlgorithm,
-    ExpiredToken,
     MalformedToken,
-    NotYetValid,
     RevokedToken,
     UnknownKey,
     WrongTokenType,
@@ -216,11 +214,8 @@ class Verifier:
         cache = self._cache
         if cache is None or self._denylist is not None:
             return None
-        now = self._clock()
-        entry = cache.get(token, self._generation(), now)
-        if entry is None or not entry.not_before <= now < entry.expires_at:
-            return None
-        return entry.token
+        entry = cache.get(token, self._generation(), self._clock())
+        return entry.token if entry is not None else None
 
     # -- the verified-token cache (pure) ----------------------------------------------
 
@@ -229,38 +224,20 @@ class Verifier:
         return generation
 
     def _cached(self, token: str) -> CachedToken | None:
-        """A cached entry still acceptable now; its expiry raises as on first sight."""
+        """A cached entry usable now. An expired one is dropped, and the full path
+        then refuses the token with the reason and context of a first sight."""
         cache = self._cache
-        if cache is None:
-            return None
-        now = self._clock()
-        entry = cache.get(token, self._generation(), now)
-        if entry is None:
-            return None
-        if now >= entry.expires_at:
-            cache.discard(token)
-            raise _add_context(ExpiredToken(), entry.token.header, entry.token.claims)
-        if now < entry.not_before:
-            raise _add_context(NotYetValid(), entry.token.header, entry.token.claims)
-        return entry
+        return None if cache is None else cache.get(token, self._generation(), self._clock())
 
     def _remember(self, token: str, verified: VerifiedToken, generation: int | None) -> None:
-        if self._cache is None or generation is None:
+        cache = self._cache
+        if cache is None or generation is None:
             return
         claims = verified.claims
         not_before, expires_at = self._rules.window(claims)
-        now = self._clock()
-        self._cache.put(
-            token,
-            CachedToken(
-                verified,
-                expires_at,
-                not_before,
-                denylist_entries(claims),
-                generation,
-                now + self._cache.max_age,
-            ),
-        )
+        until = min(expires_at, self._clock() + cache.max_age)
+        entry = CachedToken(verified, not_before, until, denylist_entries(claims), generation)
+        cache.put(token, entry)
 
     # -- the pure steps ------------------------------------------------------------
 
