@@ -12,6 +12,7 @@ success the scope holds ``jwt.claims``, ``jwt.header``, ``user`` and ``auth``
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
 from typing import Any, Unpack
 
 from .identity import ANONYMOUS, TokenCredentials, TokenUser
@@ -48,8 +49,12 @@ class ASGIRequestView(RequestView):
         self._server: tuple[str, int | None] | None = scope.get("server")
 
     def header_values(self, name: str) -> list[str]:
-        wanted = name.encode("latin-1")
-        return [value.decode("latin-1") for key, value in self._headers if key.lower() == wanted]
+        wanted = _raw_name(name)
+        values = []
+        for key, value in self._headers:
+            if key.lower() == wanted:
+                values.append(value.decode("latin-1"))
+        return values
 
     @property
     def host(self) -> str:
@@ -60,6 +65,11 @@ class ASGIRequestView(RequestView):
             return ""
         server_host, port = self._server
         return f"{server_host}:{port}" if port is not None else server_host
+
+
+@lru_cache(maxsize=64)
+def _raw_name(name: str) -> bytes:
+    return name.encode("latin-1")
 
 
 class JWTMiddleware:

@@ -49,12 +49,12 @@ class AnonymousUser:
 
 
 class TokenCredentials:
-    """``scope["auth"]``: the token's scopes (Starlette reads ``.scopes``)."""
+    """``scope["auth"]``: the token's scopes, a tuple (Starlette reads ``.scopes``)."""
 
     __slots__ = ("scopes",)
 
     def __init__(self, scopes: Iterable[str] = ()) -> None:
-        self.scopes = list(scopes)
+        self.scopes = tuple(scopes)  # the same object when given a tuple: no copy
 
     def __repr__(self) -> str:
         return f"TokenCredentials({self.scopes!r})"

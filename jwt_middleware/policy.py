@@ -178,6 +178,7 @@ class AuthPolicy:
         self._error_response = error_response
         self._on_decision = on_decision
         self._fast = self._fast_path()
+        self._fast_prefix = self._fast[1] if self._fast is not None else None
         self.warm_start = bool(warm_start) and verifier.can_prefetch
 
     @property
@@ -191,11 +192,14 @@ class AuthPolicy:
         view: ``credentials`` is the one value of :attr:`fast_header`. The token is the
         cache's own (read-only, as :attr:`Allowed.token`). None means "take the full
         path" (which also produces every refusal), never "refuse"."""
-        fast = self._fast
-        if fast is None or query or method == "OPTIONS" or logger.isEnabledFor(logging.DEBUG):
-            return None
-        prefix = fast[1]
-        if not credentials.startswith(prefix):
+        prefix = self._fast_prefix
+        if (
+            prefix is None
+            or query
+            or method == "OPTIONS"
+            or not credentials.startswith(prefix)
+            or logger.isEnabledFor(logging.DEBUG)  # the full path logs each decision
+        ):
             return None
         verified = self.verifier.cached_shared(credentials[len(prefix) :])
         if verified is None or (self._required_scopes and not self._has_scopes(verified)):

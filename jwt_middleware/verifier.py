@@ -25,7 +25,7 @@ from .errors import (
     UnknownKey,
     WrongTokenType,
 )
-from .keys import SUPPORTED_ALGORITHMS, KeyResolver, StaticKey
+from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
 from .resolvers import as_resolver
 from .revocation import Denylist, denylist_entries
 
@@ -83,6 +83,8 @@ class Verifier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._resolver = as_resolver(keys)
+        # Keys held in memory resolve without I/O: the async path need not await them.
+        self._keys_in_memory = isinstance(self._resolver, StaticKey | KeySet)
         if denylist is not None and not isinstance(denylist, Denylist):
             raise ConfigurationError("denylist must be a MemoryDenylist, RedisDenylist or alike")
         self._denylist = denylist
@@ -109,6 +111,8 @@ class Verifier:
         # function) is not cached.
         cacheable = cache_size and self._generation() is not None
         self._cache = TokenCache(cache_size, cache_ttl) if cacheable else None
+        # What cached_shared may answer from alone: nothing when the denylist must be asked.
+        self._fast_cache = self._cache if denylist is None else None
 
     @property
     def denylist(self) -> Denylist | None:
@@ -196,7 +200,12 @@ class Verifier:
         generation = self._generation()
         parsed = self._parse(token)
         try:
-            keys = await self._resolver.aresolve(parsed.header, parsed.claims)
+            resolver = self._resolver
+            keys = (
+                resolver.resolve(parsed.header, parsed.claims)
+                if self._keys_in_memory
+                else await resolver.aresolve(parsed.header, parsed.claims)
+            )
             verified = self._finish(parsed, keys)
             if self._denylist is not None:
                 entries = denylist_entries(verified.claims)
@@ -211,11 +220,11 @@ class Verifier:
         """The cache's token if it is acceptable right now without asking anyone (no
         denylist configured), shared as in :meth:`verify_shared`. None means "take the
         full path", which also reports every refusal. For the adapters' fast path."""
-        cache = self._cache
-        if cache is None or self._denylist is not None:
+        cache = self._fast_cache
+        if cache is None:
             return None
         entry = cache.get(token, self._generation(), self._clock())
-        return entry.token if entry is not None else None
+        return None if entry is None else entry.token
 
     # -- the verified-token cache (pure) ----------------------------------------------
 

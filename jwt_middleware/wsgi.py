@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from .errors import ConfigurationError
 from .policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
 from .request import RequestView
-from .verifier import VerifiedToken, Verifier
+from .verifier import Verifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -83,7 +83,15 @@ class JWTMiddleware:
             ).start()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        token = self._fast(environ)
+        # The fast path for a token seen before (one header read, no request view).
+        credentials = environ.get(self._fast_key) if self._fast_key else None
+        token = (
+            None
+            if credentials is None
+            else self.policy.fast_token(
+                credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
+            )
+        )
         if token is None:
             outcome = self.policy.authenticate(WSGIRequestView(environ))
             if isinstance(outcome, Rejected):
@@ -105,17 +113,6 @@ class JWTMiddleware:
         if isinstance(subject, str):
             environ["REMOTE_USER"] = subject
         return self.app(environ, start_response)
-
-    def _fast(self, environ: WSGIEnvironment) -> VerifiedToken | None:
-        """The policy's fast path for a token seen before."""
-        if self._fast_key is None:
-            return None
-        credentials = environ.get(self._fast_key)
-        if credentials is None:
-            return None
-        return self.policy.fast_token(
-            credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
-        )
 
 
 def _status_line(status: int) -> str:

@@ -158,3 +158,46 @@ async def test_prefetch_never_raises(caplog: pytest.LogCaptureFixture) -> None:
     assert verifier.prefetch() is False
     assert await verifier.aprefetch() is False
     assert "loading keys at start-up failed" in caplog.text
+
+
+def test_checked_headers_are_remembered_boundedly(keys: Keys) -> None:
+    """Tokens of one issuer share a header segment, decoded and checked once; a flood
+    of distinct headers keeps the memory small."""
+    verifier = Verifier(keys.verification_key("HS256"), clock=lambda: NOW, cache_size=0)
+    material = keys.signing_material("HS256")
+    for i in range(200):
+        token = sign_raw({"alg": "HS256", "x": i}, {"exp": NOW + 60}, material, "HS256")
+        assert verifier.verify(token) == {"exp": NOW + 60}
+    assert 0 < len(verifier._checked_headers) <= 64
+
+
+def test_refused_headers_are_not_remembered(keys: Keys) -> None:
+    verifier = Verifier(keys.verification_key("HS256"), clock=lambda: NOW, cache_size=0)
+    material = keys.signing_material("HS256")
+    token = sign_raw({"alg": "HS256", "typ": "evil"}, {"exp": NOW + 60}, material, "HS256")
+    for _ in range(2):
+        with pytest.raises(AuthError, match="typ"):
+            verifier.verify(token)
+    assert verifier._checked_headers == {}
+
+
+def test_a_remembered_header_is_never_handed_out(
+    hs_verifier: Verifier, make_token: TokenFactory
+) -> None:
+    """The app may change the header it is given; the next token must not see that."""
+    verifier = Verifier(hs_verifier.resolver, clock=lambda: NOW, cache_size=0)
+    first = verifier.verify_token(make_token(sub="a"))
+    first.header["alg"] = "none"
+    first.header["kid"] = "planted"
+    assert verifier.verify_token(make_token(sub="b")).header == {"alg": "HS256", "typ": "JWT"}
+
+
+@pytest.mark.anyio
+async def test_verify_and_averify_return_the_callers_own_copies(
+    make_token: TokenFactory, hs_verifier: Verifier
+) -> None:
+    token = make_token(scope="a b")
+    hs_verifier.verify(token)["sub"] = "mallory"
+    (await hs_verifier.averify(token))["scope"] = "admin"
+    verified = await hs_verifier.averify_token(token)
+    assert verified.claims["sub"] == "alice" and verified.scopes == ("a", "b")
