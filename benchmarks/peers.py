@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, jwt_required
+from floor import floor_verify, signature_check
 from jose import jwt as jose_jwt
 from starlette.applications import Starlette
 from starlette.authentication import (
@@ -30,6 +31,32 @@ from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 WSGIApp = Callable[..., Any]
 
 
+class FloorWSGI:
+    """The floor's work (benchmarks/floor.py) as a WSGI middleware: what any verifying
+    middleware spends at least, measured inside the same app as everyone else."""
+
+    def __init__(self, app: WSGIApp, secret: bytes, audience: str) -> None:
+        self.app, self.check, self.audience = app, signature_check("HS256", secret), audience
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        claims = floor_verify(environ["HTTP_AUTHORIZATION"][7:], self.check, self.audience)
+        environ["jwt.claims"], environ["REMOTE_USER"] = claims, claims["sub"]
+        return self.app(environ, start_response)
+
+
+class FloorASGI:
+    """:class:`FloorWSGI` for ASGI."""
+
+    def __init__(self, app: Any, secret: bytes, audience: str) -> None:
+        self.app, self.check, self.audience = app, signature_check("HS256", secret), audience
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            credentials = dict(scope["headers"])[b"authorization"].decode("latin-1")
+            scope["jwt.claims"] = floor_verify(credentials[7:], self.check, self.audience)
+        await self.app(scope, receive, send)
+
+
 def flask_apps(secret: bytes, audience: str, issuer: str, verifier: Verifier) -> dict[str, WSGIApp]:
     bare = Flask("bare")
     bare.add_url_rule("/orders", "orders", lambda: jsonify(user="user-1234567890"))
@@ -49,7 +76,11 @@ def flask_apps(secret: bytes, audience: str, issuer: str, verifier: Verifier) ->
         return jsonify(user=get_jwt_identity())
 
     peer.add_url_rule("/orders", "orders", orders)
-    return {"bare": bare.wsgi_app, "ours": ours, "flask-jwt-extended": peer}
+
+    floor = Flask("floor")
+    floor.add_url_rule("/orders", "orders", lambda: jsonify(user=request.remote_user))
+    floor.wsgi_app = FloorWSGI(floor.wsgi_app, secret, audience)  # type: ignore[method-assign]
+    return {"bare": bare.wsgi_app, "ours": ours, "flask-jwt-extended": peer, "floor": floor}
 
 
 class JoseBackend(AuthenticationBackend):
@@ -85,6 +116,9 @@ def starlette_apps(secret: bytes, audience: str, issuer: str, verifier: Verifier
             middleware=[
                 Middleware(AuthenticationMiddleware, backend=JoseBackend(secret, audience, issuer))
             ],
+        ),
+        "floor": Starlette(
+            routes=routes, middleware=[Middleware(FloorASGI, secret=secret, audience=audience)]
         ),
     }
 

@@ -40,30 +40,43 @@ class ClaimRules:
         self.issuers, self.audiences = issuers, audiences
         self.leeway, self.max_age = leeway, max_age
 
-    def check(self, claims: dict[str, Any], now: float) -> None:
+    def check(self, claims: dict[str, Any], now: float) -> tuple[float, float]:
+        """Raise for claims that are refused now; else answer the window they stay
+        acceptable in, leeway included, (not before, expires at): what a cached token
+        is held to on every later request."""
         for name in self.required:
             if name not in claims:
                 raise InvalidClaims(f"the {name} claim is required")
         leeway = self.leeway
+        not_before, expires_at = -math.inf, math.inf
         exp = claims.get("exp", _ABSENT)
-        if exp is not _ABSENT and now >= _numeric_date(exp, "exp") + leeway:
-            raise ExpiredToken()
+        if exp is not _ABSENT:
+            expires_at = _numeric_date(exp, "exp") + leeway
+            if now >= expires_at:
+                raise ExpiredToken()
         nbf = claims.get("nbf", _ABSENT)
-        if nbf is not _ABSENT and now + leeway < _numeric_date(nbf, "nbf"):
-            raise NotYetValid("nbf is in the future")
+        if nbf is not _ABSENT:
+            not_before = _numeric_date(nbf, "nbf") - leeway
+            if now < not_before:
+                raise NotYetValid("nbf is in the future")
         iat = claims.get("iat", _ABSENT)
         if iat is not _ABSENT:
             issued = _numeric_date(iat, "iat")
             if now + leeway < issued:
                 raise NotYetValid("iat is in the future")
-            if self.max_age is not None and now >= issued + self.max_age + leeway:
-                raise ExpiredToken("older than max_age")
+            not_before = max(not_before, issued - leeway)
+            if self.max_age is not None:
+                too_old = issued + self.max_age + leeway
+                if now >= too_old:
+                    raise ExpiredToken("older than max_age")
+                expires_at = min(expires_at, too_old)
         for name in ("iss", "sub", "jti"):
             if not isinstance(claims.get(name, ""), str):  # a JSON null is not a string
                 raise InvalidClaims(f"{name} is not a string")
         if self.issuers is not None and claims.get("iss") not in self.issuers:
             raise InvalidClaims("wrong or missing issuer")
         self._check_audience(claims.get("aud", _ABSENT))
+        return not_before, expires_at
 
     def _check_audience(self, aud: object) -> None:
         if aud is _ABSENT:
@@ -80,16 +93,6 @@ class ClaimRules:
             raise InvalidClaims("the token names an audience but none is configured")
         if self.audiences.isdisjoint(token_audiences):
             raise InvalidClaims("wrong audience")
-
-    def window(self, claims: dict[str, Any]) -> tuple[float, float]:
-        """(not before, expires at) of claims that passed :meth:`check`, leeway included:
-        what a cached token is held to on every later request."""
-        expires_at = claims["exp"] + self.leeway if "exp" in claims else math.inf
-        if self.max_age is not None:  # iat is then required, and was checked
-            expires_at = min(expires_at, claims["iat"] + self.max_age + self.leeway)
-        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
-        not_before = max(starts) - self.leeway if starts else -math.inf
-        return not_before, expires_at
 
 
 def scopes_of(claims: dict[str, Any]) -> tuple[str, ...]:

@@ -181,13 +181,13 @@ class Verifier:
         parsed = self._parse(token)
         try:
             keys = self._resolver.resolve(parsed.header, parsed.claims)
-            verified = self._finish(parsed, keys)
+            verified, window = self._finish(parsed, keys)
             if self._denylist is not None:
                 _check_revocation(self._denylist.is_revoked(*denylist_entries(verified.claims)))
         except AuthError as error:
             _add_context(error, parsed.header, parsed.claims)
             raise
-        self._remember(token, verified, generation)
+        self._remember(token, verified, window, generation)
         return verified
 
     async def averify_shared(self, token: str) -> VerifiedToken:
@@ -206,14 +206,14 @@ class Verifier:
                 if self._keys_in_memory
                 else await resolver.aresolve(parsed.header, parsed.claims)
             )
-            verified = self._finish(parsed, keys)
+            verified, window = self._finish(parsed, keys)
             if self._denylist is not None:
                 entries = denylist_entries(verified.claims)
                 _check_revocation(await self._denylist.ais_revoked(*entries))
         except AuthError as error:
             _add_context(error, parsed.header, parsed.claims)
             raise
-        self._remember(token, verified, generation)
+        self._remember(token, verified, window, generation)
         return verified
 
     def cached_shared(self, token: str) -> VerifiedToken | None:
@@ -238,15 +238,20 @@ class Verifier:
         cache = self._cache
         return None if cache is None else cache.get(token, self._generation(), self._clock())
 
-    def _remember(self, token: str, verified: VerifiedToken, generation: int | None) -> None:
+    def _remember(
+        self,
+        token: str,
+        verified: VerifiedToken,
+        window: tuple[float, float],
+        generation: int | None,
+    ) -> None:
         cache = self._cache
         if cache is None or generation is None:
             return
-        claims = verified.claims
-        not_before, expires_at = self._rules.window(claims)
+        not_before, expires_at = window
         until = min(expires_at, self._clock() + cache.max_age)
-        entry = CachedToken(verified, not_before, until, denylist_entries(claims), generation)
-        cache.put(token, entry)
+        revocation = () if self._denylist is None else denylist_entries(verified.claims)
+        cache.put(token, CachedToken(verified, not_before, until, revocation, generation))
 
     # -- the pure steps ------------------------------------------------------------
 
@@ -298,7 +303,11 @@ class Verifier:
         if (_media_type(typ) if typ is not None else None) not in self._token_types:
             raise WrongTokenType(f"typ {typ[:20]!r} is not accepted" if typ else "typ is required")
 
-    def _finish(self, parsed: compact.ParsedToken, keys: Sequence[StaticKey]) -> VerifiedToken:
+    def _finish(
+        self, parsed: compact.ParsedToken, keys: Sequence[StaticKey]
+    ) -> tuple[VerifiedToken, tuple[float, float]]:
+        """Check the signature, then the claims: the verified token, and the window
+        (not before, until) its claims stay acceptable in."""
         alg: str = parsed.header["alg"]
         if not keys:
             raise UnknownKey("no configured key matches the token's kid")
@@ -313,8 +322,8 @@ class Verifier:
                 raise BadSignature()
             raise DisallowedAlgorithm(f"the matching key does not allow {alg}")
         claims = parsed.claims
-        self._rules.check(claims, self._clock())
-        return VerifiedToken(parsed.header, claims, scopes_of(claims))
+        window = self._rules.check(claims, self._clock())
+        return VerifiedToken(parsed.header, claims, scopes_of(claims)), window
 
 
 def _own(shared: VerifiedToken) -> VerifiedToken:
