@@ -82,35 +82,44 @@ class JWTMiddleware:
         self.policy = AuthPolicy(verifier, **options)
         header = self.policy.fast_header
         self._fast_name = header.encode("latin-1") if header else None
+        self._needs_io = verifier.needs_io
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http":
-            token = self._fast(scope)
-            if token is not None:
-                _admit(scope, token)
+        token = self._fast(scope) if kind == "http" else None
+        if token is None:
+            if kind != "http" and kind != "websocket":
+                if kind == "lifespan" and self.policy.warm_start:
+                    receive = self._warm_on_startup(receive)
                 await self.app(scope, receive, send)
                 return
-        elif kind != "websocket":
-            if kind == "lifespan" and self.policy.warm_start:
-                receive = self._warm_on_startup(receive)
-            await self.app(scope, receive, send)
-            return
-        outcome = await self.policy.aauthenticate(ASGIRequestView(scope))
-        if isinstance(outcome, Rejected):
-            if kind == "http":
-                await _send_http(send, outcome.response)
-            else:
-                await _refuse_websocket(scope, receive, send, outcome.response)
-            return
-        if outcome.token is not None:
-            _admit(scope, outcome.token)
-        else:
-            # Exempt, preflight or anonymous: keep what an outer auth layer may have set.
-            scope.setdefault(CLAIMS_KEY, None)
-            scope.setdefault(HEADER_KEY, None)
-            scope.setdefault("user", ANONYMOUS)
-            scope.setdefault("auth", TokenCredentials())
+            view = ASGIRequestView(scope)
+            outcome = (
+                await self.policy.aauthenticate(view)
+                if self._needs_io
+                else self.policy.authenticate(view)  # nothing to wait for: no awaits
+            )
+            if isinstance(outcome, Rejected):
+                if kind == "http":
+                    await _send_http(send, outcome.response)
+                else:
+                    await _refuse_websocket(scope, receive, send, outcome.response)
+                return
+            if outcome.token is None:
+                # Exempt, preflight or anonymous: keep what an outer auth layer set.
+                scope.setdefault(CLAIMS_KEY, None)
+                scope.setdefault(HEADER_KEY, None)
+                scope.setdefault("user", ANONYMOUS)
+                scope.setdefault("auth", TokenCredentials())
+                await self.app(scope, receive, send)
+                return
+            token = outcome.token
+        # The token may be the cache's: the app gets its own copies.
+        claims = dict(token.claims)
+        scope[CLAIMS_KEY] = claims
+        scope[HEADER_KEY] = dict(token.header)
+        scope["user"] = TokenUser(claims)
+        scope["auth"] = TokenCredentials(token.scopes)
         await self.app(scope, receive, send)
 
     def _fast(self, scope: Scope) -> VerifiedToken | None:
@@ -140,15 +149,6 @@ class JWTMiddleware:
             return message
 
         return receive_and_warm
-
-
-def _admit(scope: Scope, token: VerifiedToken) -> None:
-    # The token may be the cache's: the app gets its own copies.
-    claims = dict(token.claims)
-    scope[CLAIMS_KEY] = claims
-    scope[HEADER_KEY] = dict(token.header)
-    scope["user"] = TokenUser(claims)
-    scope["auth"] = TokenCredentials(token.scopes)
 
 
 def _raw_headers(response: ErrorResponse) -> list[tuple[bytes, bytes]]:

@@ -27,7 +27,7 @@ from .errors import (
 )
 from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
 from .resolvers import as_resolver
-from .revocation import Denylist, denylist_entries
+from .revocation import Denylist, MemoryDenylist, denylist_entries
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -113,6 +113,9 @@ class Verifier:
         self._cache = TokenCache(cache_size, cache_ttl) if cacheable else None
         # What cached_shared may answer from alone: nothing when the denylist must be asked.
         self._fast_cache = self._cache if denylist is None else None
+        self._needs_io = not self._keys_in_memory or not (
+            denylist is None or isinstance(denylist, MemoryDenylist)
+        )
 
     @property
     def denylist(self) -> Denylist | None:
@@ -126,6 +129,13 @@ class Verifier:
     @property
     def resolver(self) -> KeyResolver:
         return self._resolver
+
+    @property
+    def needs_io(self) -> bool:
+        """False when verifying never waits on anything (keys held in memory, and no
+        denylist or one in memory): the ASGI adapter then calls the sync path directly
+        instead of awaiting the async one."""
+        return self._needs_io
 
     @property
     def supports_sync(self) -> bool:

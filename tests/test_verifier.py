@@ -201,3 +201,18 @@ async def test_verify_and_averify_return_the_callers_own_copies(
     (await hs_verifier.averify(token))["scope"] = "admin"
     verified = await hs_verifier.averify_token(token)
     assert verified.claims["sub"] == "alice" and verified.scopes == ("a", "b")
+
+
+def test_needs_io_only_for_keys_or_denylists_that_wait(keys: Keys) -> None:
+    """The ASGI adapter skips its awaits when nothing can wait; anything that may
+    fetch or ask a server keeps them."""
+    from jwt_middleware import IssuerKeys, MemoryDenylist, RedisDenylist, RemoteJWKS
+
+    key = keys.verification_key("HS256")
+    assert not Verifier(key).needs_io
+    assert not Verifier(KeySet([key])).needs_io
+    assert not Verifier(key, denylist=MemoryDenylist()).needs_io
+    assert Verifier(key, denylist=RedisDenylist("redis://127.0.0.1:1")).needs_io
+    assert Verifier(RemoteJWKS("https://idp.example/jwks")).needs_io
+    assert Verifier(IssuerKeys({"https://idp/": key})).needs_io
+    assert Verifier(lambda header, claims: key).needs_io
