@@ -8,10 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-ROUNDS, BATCH = 9, 2000
+ROUNDS, BATCH = 15, 1000  # more, shorter rounds: a median that shrugs off noisy neighbours
 
 
-def median_ns(fn: Callable[[], Any], rounds: int = ROUNDS, batch: int = BATCH) -> float:
+def median_ns(fn: Callable[[], Any], rounds: int = 0, batch: int = 0) -> float:
+    rounds, batch = rounds or ROUNDS, batch or BATCH
     fn()  # warm up
     samples = []
     for _ in range(rounds):
@@ -22,9 +23,9 @@ def median_ns(fn: Callable[[], Any], rounds: int = ROUNDS, batch: int = BATCH) -
     return statistics.median(samples)
 
 
-def amedian_ns(
-    make: Callable[[], Awaitable[Any]], rounds: int = ROUNDS, batch: int = BATCH
-) -> float:
+def amedian_ns(make: Callable[[], Awaitable[Any]], rounds: int = 0, batch: int = 0) -> float:
+    rounds, batch = rounds or ROUNDS, batch or BATCH
+
     async def measure() -> float:
         await make()
         samples = []
@@ -39,10 +40,11 @@ def amedian_ns(
 
 
 def paired_ns(
-    base: Callable[[], Any], test: Callable[[], Any], rounds: int = ROUNDS, batch: int = BATCH
+    base: Callable[[], Any], test: Callable[[], Any], rounds: int = 0, batch: int = 0
 ) -> tuple[float, float]:
     """(base, test - base) per call, from rounds that time both back to back, so that
     drift on a shared machine hits both sides of each difference alike."""
+    rounds, batch = rounds or ROUNDS, batch or BATCH
     base()
     test()
     bases, diffs = [], []
@@ -62,10 +64,12 @@ def paired_ns(
 def apaired_ns(
     base: Callable[[], Awaitable[Any]],
     test: Callable[[], Awaitable[Any]],
-    rounds: int = ROUNDS,
-    batch: int = BATCH,
+    rounds: int = 0,
+    batch: int = 0,
 ) -> tuple[float, float]:
-    """:func:`paired_ns` for coroutines, in one event loop."""
+    """:func:`paired_ns` for coroutines, in one event loop. (Rounds and batch default
+    to the module's ROUNDS and BATCH at call time, so a smoke run can shrink them.)"""
+    rounds, batch = rounds or ROUNDS, batch or BATCH
 
     async def measure() -> tuple[float, float]:
         await base()

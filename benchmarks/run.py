@@ -318,11 +318,11 @@ def peer_row(
     """One app, bare and with each protection, the overheads measured in paired rounds."""
     bare_app = apps["bare"]
     added = {
-        name: paired(lambda: call(bare_app), lambda a=app: call(a), batch=500)[1]
+        name: paired(lambda: call(bare_app), lambda a=app: call(a), batch=_APP_BATCH)[1]
         for name, app in apps.items()
         if name != "bare"
     }
-    bare = median(lambda: call(bare_app), batch=500)
+    bare = median(lambda: call(bare_app), batch=_APP_BATCH)
     ours, cached, floor = added["ours"], added["ours cached"], added["floor"]
     return [
         label,
@@ -338,12 +338,15 @@ def peer_row(
     ]
 
 
-def scale(keys: Keys, quick: bool) -> None:
+_APP_BATCH = 500  # whole framework apps per round: fewer than the micro-benchmarks
+
+
+def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
     issuer = TokenIssuer(
         StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
     )
     rows = []
-    counts = (10, 10_000) if quick else (10, 100_000)
+    counts = (10, 200) if smoke else (10, 10_000) if quick else (10, 100_000)
     cached_ns = []
     for count in counts:
         verifier = keys.verifier("HS256", cache_size=count + 1)
@@ -394,11 +397,11 @@ def _ok_app(environ: Any, start_response: Any) -> list[bytes]:
     return [b"ok"]
 
 
-def cache_memory() -> None:
+def cache_memory(cache_size: int = 10_000) -> None:
     issuer = TokenIssuer(
         StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
     )
-    verifier = Verifier(StaticKey(SECRET, "HS256"), audience=AUDIENCE)
+    verifier = Verifier(StaticKey(SECRET, "HS256"), audience=AUDIENCE, cache_size=cache_size)
     cap = verifier.cache.max_entries  # type: ignore[union-attr]
     sample = issuer.issue(
         "user-1", scopes=["orders:read", "orders:write"], claims={"name": "Benchmark User"}
@@ -418,7 +421,7 @@ def cache_memory() -> None:
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     table(
-        "Verified-token cache at its cap (default cache_size)",
+        f"Verified-token cache at its cap (cache_size={cap:,}, the default unless --smoke)",
         ["", "value"],
         [
             ["entries", f"{len(verifier.cache):,} (cap {cap:,})"],  # type: ignore[arg-type]
@@ -520,22 +523,28 @@ def _httpx_load(url: str, token: str, seconds: float) -> float:
 
 
 def main() -> None:
+    global _APP_BATCH
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller scale and load runs")
     parser.add_argument("--no-server", action="store_true", help="skip the uvicorn load run")
+    parser.add_argument(
+        "--smoke", action="store_true", help="seconds: every section runs, figures meaningless"
+    )
     args = parser.parse_args()
+    if args.smoke:  # tests/test_benchmarks.py: the benchmarks must keep working
+        _timing.ROUNDS, _timing.BATCH, _APP_BATCH = 3, 20, 10
     print(
         f"python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores; medians of 9 rounds"
+        f"{os.cpu_count()} cores; medians of {_timing.ROUNDS} rounds"
     )
     keys = Keys()
     floors = verification(keys)
     middleware_overhead(keys, floors)
     against_peers(keys)
-    scale(keys, args.quick)
-    cache_memory()
+    scale(keys, args.quick, args.smoke)
+    cache_memory(500 if args.smoke else 10_000)
     if not args.no_server:
-        server(keys, 3 if args.quick else 8)
+        server(keys, 1 if args.smoke else 3 if args.quick else 8)
 
 
 if __name__ == "__main__":
