@@ -1,90 +1,84 @@
-"""Medians of per-call times: rounds of batches, the median round, in nanoseconds."""
+"""Medians of per-call times: rounds of batches, the median round, in nanoseconds;
+several calls timed back to back in each round when they are to be compared."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 ROUNDS, BATCH = 15, 1000  # more, shorter rounds: a median that shrugs off noisy neighbours
 
 
 def median_ns(fn: Callable[[], Any], rounds: int = 0, batch: int = 0) -> float:
+    """The median time of one call."""
+    return column(rounds_ns([fn], rounds, batch), 0)
+
+
+def rounds_ns(
+    calls: Sequence[Callable[[], Any]], rounds: int = 0, batch: int = 0
+) -> list[list[float]]:
+    """Per round, the mean time of each call, all timed back to back in every round, so
+    that drift on a shared machine hits them alike; ratios are then taken per round."""
     rounds, batch = rounds or ROUNDS, batch or BATCH
-    fn()  # warm up
-    samples = []
+    for call in calls:
+        call()
+    table = []
     for _ in range(rounds):
-        start = time.perf_counter_ns()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter_ns() - start) / batch)
-    return statistics.median(samples)
-
-
-def amedian_ns(make: Callable[[], Awaitable[Any]], rounds: int = 0, batch: int = 0) -> float:
-    rounds, batch = rounds or ROUNDS, batch or BATCH
-
-    async def measure() -> float:
-        await make()
-        samples = []
-        for _ in range(rounds):
+        times = []
+        for call in calls:
             start = time.perf_counter_ns()
             for _ in range(batch):
-                await make()
-            samples.append((time.perf_counter_ns() - start) / batch)
-        return statistics.median(samples)
+                call()
+            times.append((time.perf_counter_ns() - start) / batch)
+        table.append(times)
+    return table
+
+
+def arounds_ns(
+    calls: Sequence[Callable[[], Any]], rounds: int = 0, batch: int = 0
+) -> list[list[float]]:
+    """:func:`rounds_ns` in one event loop; calls that return an awaitable are awaited."""
+    rounds, batch = rounds or ROUNDS, batch or BATCH
+
+    async def measure() -> list[list[float]]:
+        awaited = []
+        for call in calls:
+            result = call()
+            awaited.append(inspect.isawaitable(result))
+            if awaited[-1]:
+                await result
+        table = []
+        for _ in range(rounds):
+            times = []
+            for call, is_async in zip(calls, awaited, strict=True):
+                start = time.perf_counter_ns()
+                if is_async:
+                    for _ in range(batch):
+                        await call()
+                else:
+                    for _ in range(batch):
+                        call()
+                times.append((time.perf_counter_ns() - start) / batch)
+            table.append(times)
+        return table
 
     return asyncio.run(measure())
 
 
-def paired_ns(
-    base: Callable[[], Any], test: Callable[[], Any], rounds: int = 0, batch: int = 0
-) -> tuple[float, float]:
-    """(base, test - base) per call, from rounds that time both back to back, so that
-    drift on a shared machine hits both sides of each difference alike."""
-    rounds, batch = rounds or ROUNDS, batch or BATCH
-    base()
-    test()
-    bases, diffs = [], []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        for _ in range(batch):
-            base()
-        middle = time.perf_counter_ns()
-        for _ in range(batch):
-            test()
-        end = time.perf_counter_ns()
-        bases.append((middle - start) / batch)
-        diffs.append((end - middle - (middle - start)) / batch)
-    return statistics.median(bases), statistics.median(diffs)
+def column(table: list[list[float]], index: int) -> float:
+    """The median of one call's times over the rounds."""
+    return statistics.median(row[index] for row in table)
 
 
-def apaired_ns(
-    base: Callable[[], Awaitable[Any]],
-    test: Callable[[], Awaitable[Any]],
-    rounds: int = 0,
-    batch: int = 0,
-) -> tuple[float, float]:
-    """:func:`paired_ns` for coroutines, in one event loop. (Rounds and batch default
-    to the module's ROUNDS and BATCH at call time, so a smoke run can shrink them.)"""
-    rounds, batch = rounds or ROUNDS, batch or BATCH
+def added(table: list[list[float]], test: int, base: int = 0) -> float:
+    """The median over rounds of what ``test`` adds to ``base``."""
+    return statistics.median(row[test] - row[base] for row in table)
 
-    async def measure() -> tuple[float, float]:
-        await base()
-        await test()
-        bases, diffs = [], []
-        for _ in range(rounds):
-            start = time.perf_counter_ns()
-            for _ in range(batch):
-                await base()
-            middle = time.perf_counter_ns()
-            for _ in range(batch):
-                await test()
-            end = time.perf_counter_ns()
-            bases.append((middle - start) / batch)
-            diffs.append((end - middle - (middle - start)) / batch)
-        return statistics.median(bases), statistics.median(diffs)
 
-    return asyncio.run(measure())
+def per_round(table: list[list[float]], compute: Callable[[list[float]], float]) -> float:
+    """The median over rounds of ``compute(round)``: ratios taken within each round."""
+    return statistics.median(compute(row) for row in table)

@@ -37,7 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _timing
 import peers
 from _net import free_port, wait_for
-from _timing import amedian_ns, apaired_ns, median_ns, paired_ns
+from _timing import (
+    added,
+    arounds_ns,
+    column,
+    median_ns,
+    per_round,
+    rounds_ns,
+)
 from floor import floor_verify, signature_check
 
 from jwt_middleware import KeySet, StaticKey, TokenIssuer, Verifier
@@ -118,13 +125,11 @@ class Keys:
         )
 
 
-def verification(keys: Keys) -> dict[str, float]:
-    rows, floors = [], {}
-    for alg in ("HS256", "RS256", "ES256"):
-        floors[alg], row = verification_row(keys, alg)
-        rows.append(row)
+def verification(keys: Keys) -> None:
+    rows = [verification_row(keys, alg) for alg in ("HS256", "RS256", "ES256")]
     table(
-        "Per verification (medians; ours = Verifier.verify, first sight = cache off)",
+        "Per verification (medians, all of a row timed in the same rounds; ours = "
+        "Verifier.verify, first sight = cache off)",
         [
             "alg",
             "floor",
@@ -137,74 +142,100 @@ def verification(keys: Keys) -> dict[str, float]:
         ],
         rows,
     )
-    return floors
 
 
-def verification_row(keys: Keys, alg: str) -> tuple[float, list[str]]:
+def verification_row(keys: Keys, alg: str) -> list[str]:
     token = keys.token(alg)
     check = signature_check(alg, keys.floor_key(alg))
     first, cached = keys.verifier(alg, cache_size=0), keys.verifier(alg)
     prebuilt = jose_jwk.construct(keys.public_pem(alg), alg)
     text = keys.public_pem(alg) if alg == "HS256" else keys.public_pem(alg).decode()
     public = keys.public_pem(alg)
-    floor, added = paired_ns(
-        lambda: floor_verify(token, check, AUDIENCE), lambda: first.verify(token)
+    measured = rounds_ns(
+        [
+            lambda: floor_verify(token, check, AUDIENCE),
+            lambda: first.verify(token),
+            lambda: cached.verify(token),
+            lambda: jose_jwt.decode(token, prebuilt, algorithms=[alg], audience=AUDIENCE),
+            lambda: jose_jwt.decode(token, text, algorithms=[alg], audience=AUDIENCE),
+            lambda: pyjwt.decode(token, public, algorithms=[alg], audience=AUDIENCE),
+        ]
     )
-    ours = floor + added
-    hit = median_ns(lambda: cached.verify(token))
-    jose_key = median_ns(
-        lambda: jose_jwt.decode(token, prebuilt, algorithms=[alg], audience=AUDIENCE)
-    )
-    jose_text = median_ns(lambda: jose_jwt.decode(token, text, algorithms=[alg], audience=AUDIENCE))
-    peer = median_ns(lambda: pyjwt.decode(token, public, algorithms=[alg], audience=AUDIENCE))
-    return floor, [
+    return [
         alg,
-        us(floor),
-        us(ours),
-        f"{ours / floor:.2f}x",
-        us(hit),
-        us(jose_key),
-        us(jose_text),
-        us(peer),
+        *(us(column(measured, i)) for i in range(2)),
+        f"{per_round(measured, lambda r: r[1] / r[0]):.2f}x",
+        *(us(column(measured, i)) for i in range(2, 6)),
     ]
 
 
-def middleware_overhead(keys: Keys, floors: dict[str, float]) -> None:
-    """First sight with the cache off (the pipeline itself, the floor's token); a new
-    token on every request, without and with the cache (as deployed: the miss, the full
-    path and the store, over cold data); and a token seen before."""
-    hs_token = keys.token("HS256")
+# The middleware table's columns, in the order every round times them.
+BARE, FLOOR, FIRST, NEW_OFF, NEW_ON, CACHED = range(6)
+
+
+def middleware_overhead(keys: Keys) -> None:
+    """What the middleware adds to a trivial app: first sight with the cache off (the
+    floor's own token), a new token on every request without and with the cache (as
+    deployed: the miss, the full path and the store, over cold data), and a token seen
+    before. Each adapter's cases, the bare app and the floor are timed in the same
+    rounds and every ratio is taken within a round, so a noisy neighbour moves the
+    figures but hardly the ratios."""
     fresh = _fresh_tokens(_timing.ROUNDS * _timing.BATCH + 2)
-    measured = {
-        "HS256 first sight": _overheads(keys.verifier("HS256", cache_size=0), [hs_token]),
-        "HS256 new tokens, cache off": _overheads(keys.verifier("HS256", cache_size=0), fresh),
-        "HS256 new tokens, cache on": _overheads(keys.verifier("HS256"), fresh),
-        "HS256 cached": _overheads(keys.verifier("HS256"), [hs_token]),
-        "RS256 first sight": _overheads(
-            keys.verifier("RS256", cache_size=0), [keys.token("RS256")]
-        ),
-        "ES256 first sight": _overheads(
-            keys.verifier("ES256", cache_size=0), [keys.token("ES256")]
-        ),
-    }
-    first = measured["HS256 first sight"]
     rows = []
-    for name, (w, a) in measured.items():
-        alg = name[:5]
-        if name == "HS256 cached":
-            note = f"{w / first[0]:.2f} / {a / first[1]:.2f} of first sight (target ≤ 0.10)"
-        elif name.endswith("first sight"):
-            target = 1.5 if alg == "HS256" else 1.2
-            met = "yes" if max(w, a) <= target * floors[alg] else "no"
-            note = f"≤ {target}x floor: {met}"
-        else:
-            note = "a new token per request (not a target)"
-        rows.append(
-            [name, us(w), us(a), f"{w / floors[alg]:.2f}x", f"{a / floors[alg]:.2f}x", note]
-        )
+    for alg in ("HS256", "RS256", "ES256"):
+        token = keys.token(alg)
+        check = signature_check(alg, keys.floor_key(alg))
+
+        def cases(alg: str = alg, token: str = token) -> list[tuple[Verifier, list[str]]]:
+            """New verifiers (and caches) for each adapter."""
+            found = [(keys.verifier(alg, cache_size=0), [token])]
+            if alg == "HS256":
+                found += [
+                    (keys.verifier(alg, cache_size=0), fresh),
+                    (keys.verifier(alg), fresh),
+                    (keys.verifier(alg), [token]),
+                ]
+            return found
+
+        measured = [_wsgi_rounds(cases(), token, check), _asgi_rounds(cases(), token, check)]
+        target = 1.5 if alg == "HS256" else 1.2
+        names = {
+            FIRST: f"{alg} first sight",
+            NEW_OFF: f"{alg} new tokens, cache off",
+            NEW_ON: f"{alg} new tokens, cache on",
+            CACHED: f"{alg} cached",
+        }
+        for case in range(FIRST, len(measured[0][0])):
+            w, a = (
+                per_round(t, lambda r, c=case: (r[c] - r[BARE]) / r[FLOOR])  # type: ignore[misc]
+                for t in measured
+            )
+            if case == FIRST:
+                note = f"≤ {target}x floor: {'yes' if max(w, a) <= target else 'no'}"
+            elif case == CACHED:
+                w_share, a_share = (
+                    per_round(t, lambda r: (r[CACHED] - r[BARE]) / (r[FIRST] - r[BARE]))
+                    for t in measured
+                )
+                met = "yes" if max(w_share, a_share) <= 0.10 else "no"
+                note = f"{w_share:.2f} / {a_share:.2f} of first sight (≤ 0.10: {met})"
+            else:
+                note = "a new token per request (no target)"
+            rows.append(
+                [
+                    names[case],
+                    us(added(measured[0], case)),
+                    us(added(measured[1], case)),
+                    f"{w:.2f}x",
+                    f"{a:.2f}x",
+                    note,
+                ]
+            )
+        rows.append([f"{alg} floor", us(column(measured[0], FLOOR)), "", "", "", ""])
     table(
-        "Added per request by the middleware (trivial app called directly, no server)",
-        ["", "WSGI", "ASGI", "WSGI/floor", "ASGI/floor", "target"],
+        "Added per request by the middleware (trivial app called directly, no server; "
+        "floor timed in the same rounds)",
+        ["", "WSGI", "ASGI", "WSGI/floor", "ASGI/floor", "target (WSGI / ASGI)"],
         rows,
     )
 
@@ -219,38 +250,43 @@ def _fresh_tokens(count: int) -> list[str]:
     ]
 
 
-def _overheads(verifier: Verifier, tokens: list[str]) -> tuple[float, float]:
-    """(WSGI, ASGI) overhead; requests take ``tokens`` in turn, each adapter from the
-    first (so with as many tokens as requests, every one is new to the middleware)."""
-    return _wsgi_overhead(verifier, tokens), _asgi_overhead(verifier, tokens)
-
-
-def _wsgi_overhead(verifier: Verifier, tokens: list[str]) -> float:
-    def app(environ: Any, start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    protected = WSGIMiddleware(app, verifier=verifier)
-    environs = [peers.wsgi_environ(token) for token in tokens]
-    bare_turn, protected_turn = itertools.cycle(environs), itertools.cycle(environs)
-    return paired_ns(
-        lambda: app(dict(next(bare_turn)), _start_response),
-        lambda: protected(dict(next(protected_turn)), _start_response),
-    )[1]
+def _ok_wsgi(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
 
 
 def _start_response(status: str, headers: Any, exc_info: Any = None) -> None:
     return None
 
 
-def _asgi_overhead(verifier: Verifier, tokens: list[str]) -> float:
+def _wsgi_rounds(
+    cases: list[tuple[Verifier, list[str]]], token: str, check: Any
+) -> list[list[float]]:
+    """Rounds of: the bare app, the floor, then each (verifier, tokens) case through the
+    WSGI middleware; requests take the case's tokens in turn (so with as many tokens as
+    requests, every one is new to the middleware)."""
+    bare_environ = peers.wsgi_environ(token)
+    calls = [
+        lambda: _ok_wsgi(dict(bare_environ), _start_response),
+        lambda: floor_verify(token, check, AUDIENCE),
+    ]
+    for verifier, tokens in cases:
+        protected = WSGIMiddleware(_ok_wsgi, verifier=verifier)
+        turn = itertools.cycle([peers.wsgi_environ(t) for t in tokens])
+        calls.append(
+            lambda p=protected, t=turn: p(dict(next(t)), _start_response)  # type: ignore[misc]
+        )
+    return rounds_ns(calls)
+
+
+def _asgi_rounds(
+    cases: list[tuple[Verifier, list[str]]], token: str, check: Any
+) -> list[list[float]]:
+    """:func:`_wsgi_rounds` through the ASGI middleware."""
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
-
-    protected = ASGIMiddleware(app, verifier=verifier)
-    scopes = [peers.asgi_scope(token) for token in tokens]
-    bare_turn, protected_turn = itertools.cycle(scopes), itertools.cycle(scopes)
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request"}
@@ -258,10 +294,21 @@ def _asgi_overhead(verifier: Verifier, tokens: list[str]) -> float:
     async def send(message: Any) -> None:
         return None
 
-    return apaired_ns(
-        lambda: app(dict(next(bare_turn)), receive, send),
-        lambda: protected(dict(next(protected_turn)), receive, send),
-    )[1]
+    bare_scope = peers.asgi_scope(token)
+    calls = [
+        lambda: app(dict(bare_scope), receive, send),
+        lambda: floor_verify(token, check, AUDIENCE),
+    ]
+    for verifier, tokens in cases:
+        protected = ASGIMiddleware(app, verifier=verifier)
+        turn = itertools.cycle([peers.asgi_scope(t) for t in tokens])
+        calls.append(
+            lambda p=protected, t=turn: p(dict(next(t)), receive, send)  # type: ignore[misc]
+        )
+    return arounds_ns(calls)
+
+
+_APP_BATCH = 500  # whole framework apps per round: fewer than the micro-benchmarks
 
 
 def against_peers(keys: Keys) -> None:
@@ -273,29 +320,33 @@ def against_peers(keys: Keys) -> None:
         found["ours cached"] = build(SECRET, AUDIENCE, ISSUER, keys.verifier("HS256"))["ours"]
         return found
 
+    flask, starlette = apps(peers.flask_apps), apps(peers.starlette_apps)
     rows = [
         peer_row(
             "Flask",
-            apps(peers.flask_apps),
-            lambda app: peers.call_wsgi(app, environ),
-            paired_ns,
-            median_ns,
+            flask,
+            rounds_ns(
+                [lambda a=app: peers.call_wsgi(a, environ) for app in flask.values()],
+                batch=_APP_BATCH,
+            ),
             "flask-jwt-extended",
             "target ≥ 10x",
         ),
         peer_row(
             "Starlette",
-            apps(peers.starlette_apps),
-            lambda app: peers.call_asgi(app, scope),
-            apaired_ns,
-            amedian_ns,
+            starlette,
+            arounds_ns(
+                [lambda a=app: peers.call_asgi(a, scope) for app in starlette.values()],
+                batch=_APP_BATCH,
+            ),
             "AuthenticationMiddleware+python-jose",
             "target > 1x",
         ),
     ]
     table(
         "Against the peers: the same app and HS256 token, overhead over the bare app "
-        "(floor = the floor's work as a middleware in the same app)",
+        "(floor = the floor's work as a middleware in the same app; all timed in the "
+        "same rounds, ratios per round)",
         [
             "app",
             "bare app",
@@ -313,32 +364,28 @@ def against_peers(keys: Keys) -> None:
 
 
 def peer_row(
-    label: str, apps: dict[str, Any], call: Any, paired: Any, median: Any, peer: str, target: str
+    label: str, apps: dict[str, Any], measured: list[list[float]], peer: str, target: str
 ) -> list[str]:
-    """One app, bare and with each protection, the overheads measured in paired rounds."""
-    bare_app = apps["bare"]
-    added = {
-        name: paired(lambda: call(bare_app), lambda a=app: call(a), batch=_APP_BATCH)[1]
-        for name, app in apps.items()
-        if name != "bare"
-    }
-    bare = median(lambda: call(bare_app), batch=_APP_BATCH)
-    ours, cached, floor = added["ours"], added["ours cached"], added["floor"]
+    """One app, bare and with each protection: ``measured`` has a column per app."""
+    index = {name: i for i, name in enumerate(apps)}
+    bare, peer_at = index["bare"], index[peer]
+
+    def peer_over(name: str) -> float:
+        at = index[name]
+        return per_round(measured, lambda r: (r[peer_at] - r[bare]) / (r[at] - r[bare]))
+
     return [
         label,
-        us(bare),
-        us(floor),
-        us(ours),
-        us(cached),
+        us(column(measured, bare)),
+        us(added(measured, index["floor"], bare)),
+        us(added(measured, index["ours"], bare)),
+        us(added(measured, index["ours cached"], bare)),
         peer,
-        us(added[peer]),
-        f"{added[peer] / ours:.1f}x ({target})",
-        f"{added[peer] / cached:.1f}x",
-        f"{added[peer] / floor:.1f}x",
+        us(added(measured, peer_at, bare)),
+        f"{peer_over('ours'):.1f}x ({target})",
+        f"{peer_over('ours cached'):.1f}x",
+        f"{peer_over('floor'):.1f}x",
     ]
-
-
-_APP_BATCH = 500  # whole framework apps per round: fewer than the micro-benchmarks
 
 
 def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
@@ -350,7 +397,7 @@ def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
     cached_ns = []
     for count in counts:
         verifier = keys.verifier("HS256", cache_size=count + 1)
-        protected = WSGIMiddleware(_ok_app, verifier=verifier)
+        protected = WSGIMiddleware(_ok_wsgi, verifier=verifier)
         environs = [peers.wsgi_environ(issuer.issue(f"user-{i}")) for i in range(count)]
         for environ in environs:
             protected(dict(environ), _start_response)
@@ -390,11 +437,6 @@ def _round_robin(app: Any, environs: list[dict[str, Any]]) -> Any:
         app(dict(environs[next(position) % len(environs)]), _start_response)
 
     return call
-
-
-def _ok_app(environ: Any, start_response: Any) -> list[bytes]:
-    start_response("200 OK", [])
-    return [b"ok"]
 
 
 def cache_memory(cache_size: int = 10_000) -> None:
@@ -538,8 +580,8 @@ def main() -> None:
         f"{os.cpu_count()} cores; medians of {_timing.ROUNDS} rounds"
     )
     keys = Keys()
-    floors = verification(keys)
-    middleware_overhead(keys, floors)
+    verification(keys)
+    middleware_overhead(keys)
     against_peers(keys)
     scale(keys, args.quick, args.smoke)
     cache_memory(500 if args.smoke else 10_000)
