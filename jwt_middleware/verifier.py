@@ -1,8 +1,8 @@
 """The verification pipeline: one sans-IO core, a sync and an async driver.
 
-``verify_token`` and ``averify_token`` differ in one line, the call to the key
-resolver (the only I/O); parsing, header checks, signature and claim checks are the
-same pure methods for both.
+``verify_shared`` and ``averify_shared`` (under ``verify``/``verify_token`` and their
+async twins) differ only where they call the key resolver and the denylist (the only
+I/O); parsing, header checks, signature and claim checks are the same pure methods.
 """
 
 from __future__ import annotations
@@ -267,13 +267,11 @@ class Verifier:
 
     def _parse(self, token: str) -> compact.ParsedToken:
         segments = compact.split(token, self._max_token_bytes)
-        header = self._checked_headers.get(segments.header)
-        fresh_header = header is None
-        if header is None:
-            header = compact.decode_object(segments.header, "header")
+        known = self._checked_headers.get(segments.header)
+        header = known if known is not None else compact.decode_object(segments.header, "header")
         claims = compact.decode_object(segments.payload, "payload")
         signature = compact.decode_signature(segments.signature)
-        if fresh_header:
+        if known is None:
             try:
                 self._check_header(header)
             except AuthError as error:

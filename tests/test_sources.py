@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jwt_middleware import BearerHeader, ConfigurationError, Cookie, Header, InvalidRequest
 from jwt_middleware.request import RequestView
-from jwt_middleware.sources import query_carries_token
+from jwt_middleware.sources import is_b64token, query_carries_token
 
 
 class View(RequestView):
@@ -116,3 +120,19 @@ def test_bad_source_configuration(make: object) -> None:
 )
 def test_query_carries_token(query: str, found: bool) -> None:
     assert query_carries_token(query) is found
+
+
+# RFC 6750 section 2.1, as the grammar reads; is_b64token must agree with it exactly.
+B64TOKEN_GRAMMAR = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+@pytest.mark.parametrize(
+    "text", ["abc", "abc==", "a.b-c_d~e+f/g", "=", "", "a=b", "a b", "é", "abc=\n", "a\x00", "ab=="]
+)
+def test_b64token_examples(text: str) -> None:
+    assert is_b64token(text) == bool(B64TOKEN_GRAMMAR.fullmatch(text))
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09-._~+/= \t\n,;é\x00\x7f"), max_size=24) | st.text())
+def test_b64token_agrees_with_the_grammar(text: str) -> None:
+    assert is_b64token(text) == bool(B64TOKEN_GRAMMAR.fullmatch(text))
