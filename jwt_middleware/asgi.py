@@ -39,7 +39,8 @@ class ASGIRequestView(RequestView):
         # Set directly rather than through RequestView.__init__: this runs per request.
         is_websocket = scope["type"] == "websocket"
         self.method = "GET" if is_websocket else scope.get("method", "GET")
-        self.path = scope.get("path") or "/"
+        self.path = path = scope.get("path") or "/"
+        self.route_path = route_path(path, scope.get("root_path"))
         self.scheme = scope.get("scheme") or ("ws" if is_websocket else "http")
         query: bytes = scope.get("query_string", b"")
         self.query_string = query.decode("latin-1") if query else ""
@@ -65,6 +66,20 @@ class ASGIRequestView(RequestView):
             return ""
         server_host, port = self._server
         return f"{server_host}:{port}" if port is not None else server_host
+
+
+def route_path(path: str, root_path: str | None) -> str | None:
+    """The path the app routes on: ``path`` after ``root_path``, cut at a ``/``
+    boundary, as Starlette, FastAPI and Django do. None when ``root_path`` is not a
+    prefix of ``path`` (hypercorn leaves it out; a client may set it under daphne):
+    frameworks then read the path in different ways, so no path rule may match."""
+    if not root_path:
+        return path
+    if path.startswith(root_path):
+        rest = path[len(root_path) :]
+        if not rest or rest[0] == "/":
+            return rest  # "" (the mount point itself) matches no rule: rules start with "/"
+    return None
 
 
 @lru_cache(maxsize=64)

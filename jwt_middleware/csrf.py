@@ -19,7 +19,7 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidRequest
 from .request import RequestView
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -62,10 +62,13 @@ class CSRFCheck:
         if self._header_name is None or self._cookie_name is None:
             return False
         sent = request.header(self._header_name)
-        cookies = request.cookie_values(self._cookie_name)
-        if not sent or len(cookies) != 1 or not cookies[0]:
+        try:
+            cookie = request.single_cookie(self._cookie_name)
+        except InvalidRequest:  # two CSRF cookies, or a quoted one: no proof
             return False
-        return hmac.compare_digest(_bytes(sent.strip()), _bytes(cookies[0]))
+        if not sent or not cookie:
+            return False
+        return hmac.compare_digest(_bytes(sent.strip()), _bytes(cookie))
 
 
 def normalize_origin(origin: str) -> str:

@@ -27,7 +27,10 @@ class ExemptPaths:
     def __bool__(self) -> bool:
         return bool(self._exact or self._prefixes)
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str | None) -> bool:
+        """``path`` is the path the app routes on; None (unknown) matches nothing."""
+        if path is None:
+            return False
         if path not in self._exact and not path.startswith(self._prefixes):
             return False
         # "/public/../admin" must not ride on "/public/": whatever later resolves

@@ -114,11 +114,15 @@ class AuthPolicy:
 
     - ``sources``: tried in order; the first that holds a token wins.
     - ``exempt``: paths that need no token; ``"/health"`` is exact, ``"/public/"``
-      (trailing slash) a prefix. Paths with ``.``/``..`` segments are never exempt.
+      (trailing slash) a prefix. Matched against the path the app routes on (ASGI:
+      after ``root_path``; WSGI: ``PATH_INFO``); paths with ``.``/``..`` segments, and
+      every path under a ``root_path`` that is not its prefix, are never exempt.
     - ``optional``: requests without a token pass anonymously; bad tokens still fail.
     - ``required_scopes``: every one must be in the token's ``scope``/``scp`` (403).
-    - ``allow_preflight``: CORS preflights (``OPTIONS`` + ``Access-Control-Request-
-      Method``) pass without a token, so a CORS middleware inside can answer them.
+    - ``allow_preflight`` (off by default): CORS preflights (``OPTIONS`` +
+      ``Access-Control-Request-Method``) pass without a token. Risky: an app or view
+      that answers OPTIONS like GET (Django function views, plain WSGI/ASGI apps) then
+      runs unauthenticated. Put the CORS middleware outside this one instead.
     - ``reject_query_token``: an ``access_token`` query parameter is a 400.
     - ``csrf``, ``trusted_origins``, ``csrf_cookie``, ``csrf_header``: see :mod:`csrf`.
     - ``error_response(error, default) -> ErrorResponse``: customise refusals.
@@ -136,7 +140,7 @@ class AuthPolicy:
         optional: bool = False,
         realm: str | None = None,
         required_scopes: Iterable[str] = (),
-        allow_preflight: bool = True,
+        allow_preflight: bool = False,
         reject_query_token: bool = True,
         csrf: bool = True,
         trusted_origins: Iterable[str] = (),
@@ -242,7 +246,12 @@ class AuthPolicy:
 
     def _begin(self, request: RequestView) -> Outcome | _Pending:
         try:
-            if self._exempt is not None and self._exempt.matches(request.path):
+            # Tokens never belong in URLs, whatever the route: checked before anything
+            # lets the request through.
+            query = request.query_string
+            if query and self._reject_query_token and query_carries_token(query):
+                raise InvalidRequest("a token in the query string")
+            if self._exempt is not None and self._exempt.matches(request.route_path):
                 return self._allow(request, "exempt")
             if (
                 self._allow_preflight
@@ -250,9 +259,6 @@ class AuthPolicy:
                 and request.header("access-control-request-method") is not None
             ):
                 return self._allow(request, "preflight")
-            query = request.query_string
-            if query and self._reject_query_token and query_carries_token(query):
-                raise InvalidRequest("a token in the query string")
             for source in self._sources:
                 token = source.extract(request)
                 if token is None:
@@ -326,7 +332,7 @@ class AuthPolicy:
         )
         logger.info(
             "refused %s %s with %d %s: %s (kid=%s iss=%s)",
-            event.method,
+            _loggable(event.method),
             _loggable(event.path),
             event.status,
             event.reason,
@@ -360,7 +366,7 @@ class AuthPolicy:
         if event.status is None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "allowed %s %s: %s (kid=%s iss=%s)",
-                event.method,
+                _loggable(event.method),
                 _loggable(event.path),
                 event.reason,
                 _loggable(event.kid),

@@ -12,15 +12,36 @@ from abc import ABC, abstractmethod
 from werkzeug.datastructures import MultiDict
 from werkzeug.sansio.http import parse_cookie
 
+from .errors import InvalidRequest
+
 
 class RequestView(ABC):
-    __slots__ = ("_cookies", "is_websocket", "method", "path", "query_string", "scheme")
+    """``path`` is the whole path (for logs); ``route_path`` is the path the app routes
+    on (after ASGI's ``root_path``; WSGI's ``PATH_INFO``), or None when it cannot be
+    told (a ``root_path`` that is not a prefix of the path): what path rules match."""
+
+    __slots__ = (
+        "_cookies",
+        "is_websocket",
+        "method",
+        "path",
+        "query_string",
+        "route_path",
+        "scheme",
+    )
 
     def __init__(
-        self, method: str, path: str, scheme: str, query_string: str, is_websocket: bool = False
+        self,
+        method: str,
+        path: str,
+        scheme: str,
+        query_string: str,
+        is_websocket: bool = False,
+        route_path: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
+        self.route_path = path if route_path is None else route_path
         self.scheme = scheme
         self.query_string = query_string
         self.is_websocket = is_websocket
@@ -45,8 +66,38 @@ class RequestView(ABC):
         (The sans-IO parser: ``werkzeug.http.parse_cookie`` re-decodes its input as
         UTF-8 and raises on a non-UTF-8 byte, which a client can send.)"""
         if self._cookies is None:
-            self._cookies = parse_cookie("; ".join(self.header_values("cookie")))
+            self._cookies = parse_cookie(self._cookie_header())
         return self._cookies.getlist(name)
+
+    def single_cookie(self, name: str) -> str | None:
+        """The value of cookie ``name`` when every framework reads the same one, None
+        when it is absent; :class:`InvalidRequest` when readings could differ.
+
+        Frameworks disagree on a Cookie header: werkzeug (Flask) reads a value that
+        starts with ``"`` up to the next ``"``, across ``;``, and keeps the first of two
+        cookies, Starlette splits at every ``;`` and keeps the last. So ``name`` may
+        occur once, anywhere, counted at every ``;`` whatever the quoting; its value may
+        not be quoted; and werkzeug's reading must be that same one value."""
+        header = self._cookie_header()
+        if name not in header:
+            return None
+        found = []
+        for pair in header.split(";"):
+            key, _, value = pair.partition("=")
+            if key.strip(" \t") == name:
+                found.append(value.strip(" \t"))
+        if not found:
+            return None
+        if len(found) > 1:
+            # One may have been planted from a sibling domain (cookie tossing).
+            raise InvalidRequest(f"more than one {name} cookie")
+        value = found[0]
+        if value.startswith('"') or self.cookie_values(name) != [value]:
+            raise InvalidRequest(f"the {name} cookie can be read in more than one way")
+        return value
+
+    def _cookie_header(self) -> str:
+        return "; ".join(self.header_values("cookie"))
 
     @property
     def origin(self) -> str:

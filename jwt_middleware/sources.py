@@ -63,6 +63,10 @@ class BearerHeader:
         value = value.strip(" \t")
         scheme, _, credentials = value.partition(" ")
         if scheme.lower() != self._scheme:
+            if value[: len(self._scheme)].lower() == self._scheme:
+                # "Bearer<TAB>t", "Bearer:t", "Bearer=t": ours, misspelt. Broken, not
+                # absent, or the next source (a planted cookie?) would be tried.
+                raise InvalidRequest("the Bearer scheme not followed by a space")
             # Another scheme (Basic, Digest, ...) is not ours: absent, not broken. A WSGI
             # server joins repeated headers with commas; a bearer credential hidden
             # behind another one is two Authorization headers.
@@ -121,14 +125,9 @@ class Cookie:
         return self._name
 
     def extract(self, request: RequestView) -> str | None:
-        values = [v for v in request.cookie_values(self._name) if v]
-        if not values:
-            return None  # an emptied cookie (logout) is no token
-        if len(values) > 1:
-            # Two cookies of one name: one may have been planted from a sibling
-            # domain (cookie tossing). Refuse to guess.
-            raise InvalidRequest(f"more than one {self._name} cookie")
-        return values[0]
+        # Read as every framework would read it, or refused (RequestView.single_cookie).
+        value = request.single_cookie(self._name)
+        return value or None  # an emptied cookie (logout) is no token
 
     def __repr__(self) -> str:
         return f"Cookie({self._name!r})"

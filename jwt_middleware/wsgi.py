@@ -36,7 +36,7 @@ class WSGIRequestView(RequestView):
             with contextlib.suppress(UnicodeEncodeError):
                 path = path.encode("latin-1").decode("utf-8", "replace")
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.path = path
+        self.path = self.route_path = path  # PATH_INFO: what the app routes on, mounted too
         self.scheme = environ.get("wsgi.url_scheme", "http")
         self.query_string = environ.get("QUERY_STRING", "")
         self.is_websocket = False

@@ -151,5 +151,5 @@ def test_debug_logging_takes_the_full_path(
     client.get("/", bearer(token))
     client.get("/", bearer(token))
     assert len(full) == 2
-    assert caplog.text.count("allowed GET") == 2
+    assert caplog.text.count("allowed 'GET'") == 2
     assert events == []

@@ -583,16 +583,6 @@ class TestExemptAndModes:
         seen = adapter(hs_verifier, exempt=["/health"]).get("/health", bearer("junk")).json()
         assert seen["claims"] is None and seen["user"] is None
 
-    def test_cors_preflight_passes(self, adapter: Adapter, hs_verifier: Verifier) -> None:
-        client = adapter(hs_verifier)
-        preflight = [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST")]
-        assert client.request("OPTIONS", "/api", preflight).status == 200
-        assert client.request("OPTIONS", "/api").status == 401
-        assert (
-            adapter(hs_verifier, allow_preflight=False).request("OPTIONS", "/api", preflight).status
-            == 401
-        )
-
     def test_optional_mode(
         self, adapter: Adapter, hs_verifier: Verifier, make_token: TokenFactory
     ) -> None:
