@@ -7,14 +7,22 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ConfigurationError, ExpiredToken, InvalidClaims, NotYetValid
+from .errors import (
+    ConfigurationError,
+    ExpiredToken,
+    InvalidClaims,
+    NotYetValid,
+    UnsupportedConfirmation,
+)
 
 _MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
 _ABSENT: Any = object()  # tells a missing claim from a JSON null
 
 
 class ClaimRules:
-    """``exp``/``nbf``/``iat`` must be JSON numbers (``exp`` equal to now is expired);
+    """``exp``/``nbf``/``iat`` must be JSON numbers (``exp`` equal to now is expired;
+    ``leeway`` extends all three, ``clock_skew`` only how far ``nbf``/``iat`` may be
+    ahead); a ``cnf`` claim is refused (its proof of possession is not checked);
     ``iss``/``sub``/``jti`` strings; ``iss`` and ``aud`` must match when configured, a
     configured audience makes ``aud`` required, and a token naming an audience is
     refused when none is configured (RFC 7519 section 4.1.3)."""
@@ -27,9 +35,12 @@ class ClaimRules:
         leeway: float,
         required: Iterable[str],
         max_age: float | None,
+        clock_skew: float = 0,
     ) -> None:
         if not is_number(leeway) or leeway < 0:
             raise ConfigurationError("leeway must be a non-negative number of seconds")
+        if not is_number(clock_skew) or clock_skew < 0:
+            raise ConfigurationError("clock_skew must be a non-negative number of seconds")
         if max_age is not None and (not is_number(max_age) or max_age <= 0):
             raise ConfigurationError("max_age must be a positive number of seconds")
         if isinstance(required, str):
@@ -39,6 +50,8 @@ class ClaimRules:
             self.required += ("iat",)
         self.issuers, self.audiences = issuers, audiences
         self.leeway, self.max_age = leeway, max_age
+        # How far nbf and iat may lie ahead of our clock: the issuer's clock may run fast.
+        self.ahead = max(leeway, clock_skew)
 
     def check(self, claims: dict[str, Any], now: float) -> tuple[float, float]:
         """Raise for claims that are refused now; else answer the window they stay
@@ -54,17 +67,18 @@ class ClaimRules:
             expires_at = _numeric_date(exp, "exp") + leeway
             if now >= expires_at:
                 raise ExpiredToken()
+        ahead = self.ahead
         nbf = claims.get("nbf", _ABSENT)
         if nbf is not _ABSENT:
-            not_before = _numeric_date(nbf, "nbf") - leeway
+            not_before = _numeric_date(nbf, "nbf") - ahead
             if now < not_before:
                 raise NotYetValid("nbf is in the future")
         iat = claims.get("iat", _ABSENT)
         if iat is not _ABSENT:
             issued = _numeric_date(iat, "iat")
-            if now + leeway < issued:
+            if now + ahead < issued:
                 raise NotYetValid("iat is in the future")
-            not_before = max(not_before, issued - leeway)
+            not_before = max(not_before, issued - ahead)
             if self.max_age is not None:
                 too_old = issued + self.max_age + leeway
                 if now >= too_old:
@@ -76,6 +90,10 @@ class ClaimRules:
         if self.issuers is not None and claims.get("iss") not in self.issuers:
             raise InvalidClaims("wrong or missing issuer")
         self._check_audience(claims.get("aud", _ABSENT))
+        if "cnf" in claims:
+            # Bound to a key (DPoP) or a certificate (mTLS) whose proof nobody checks
+            # here: taking it as a bearer token would let a thief use it.
+            raise UnsupportedConfirmation("the token has a cnf claim; its proof is not checked")
         return not_before, expires_at
 
     def _check_audience(self, aud: object) -> None:

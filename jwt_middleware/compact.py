@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ._encoding import ALPHABET, b64url_decode_checked
-from .errors import MalformedToken
+from .errors import MalformedToken, TokenTooLarge
 
 
 class Segments(NamedTuple):
@@ -34,7 +34,7 @@ class ParsedToken(NamedTuple):
 def split(token: str, max_bytes: int) -> Segments:
     """Check the token's shape in one pass and cut it into its segments."""
     if len(token) > max_bytes:
-        raise MalformedToken("the token exceeds max_token_bytes")
+        raise TokenTooLarge()
     try:
         data = token.encode("ascii")
     except UnicodeEncodeError:

@@ -9,6 +9,8 @@
         ├── InvalidRequest                400, malformed credentials or a token in the URL
         ├── InvalidToken                  401, the token is not acceptable
         │   ├── MalformedToken            not a compact JWS carrying a JSON claims set
+        │   │   └── TokenTooLarge         over max_token_bytes, refused before parsing
+        │   ├── UnsupportedConfirmation   a cnf claim (DPoP, mTLS) whose proof is unchecked
         │   ├── DisallowedAlgorithm       alg "none", not allowed, or not the key's
         │   ├── UnknownKey                no configured key matches the token
         │   ├── UntrustedIssuer           iss is not one of the configured issuers' keys
@@ -35,7 +37,12 @@ is for the operator's logs and may be more specific, yet it never holds a token.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import ClassVar
+
+# RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class ConfigurationError(ValueError):
@@ -82,6 +89,22 @@ class InvalidToken(AuthError):
 class MalformedToken(InvalidToken):
     reason = "malformed"
     description = "The access token is malformed"
+
+
+class TokenTooLarge(MalformedToken):
+    reason = "too_large"
+    description = "The access token is too large"
+
+    def __init__(self, message: str | None = "the token exceeds max_token_bytes") -> None:
+        super().__init__(message)
+
+
+class UnsupportedConfirmation(InvalidToken):
+    """The token is sender-constrained (``cnf``: DPoP ``jkt``, mTLS ``x5t#S256``) and
+    the proof cannot be checked here: refused rather than taken as a bearer token."""
+
+    reason = "unsupported_confirmation"
+    description = "The access token is bound to a key whose proof is not checked here"
 
 
 class DisallowedAlgorithm(InvalidToken):
@@ -145,9 +168,13 @@ class InsufficientScope(AuthError):
     reason = "forbidden"
     description = "The access token lacks a required scope"
 
-    def __init__(self, required: tuple[str, ...] = (), message: str | None = None) -> None:
+    def __init__(self, required: str | Iterable[str] = (), message: str | None = None) -> None:
         super().__init__(message)
-        self.required = required
+        # A string is a space-separated scope list (RFC 6749 3.3), never its letters.
+        scopes = tuple(required.split() if isinstance(required, str) else required)
+        if not all(isinstance(s, str) and _SCOPE_TOKEN.fullmatch(s) for s in scopes):
+            raise ConfigurationError("required scopes must be RFC 6750 scope tokens")
+        self.required = scopes
 
 
 class CSRFFailed(AuthError):

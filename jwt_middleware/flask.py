@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, request
 
-from .errors import AuthError, InsufficientScope, MissingToken
+from .errors import AuthError, ConfigurationError, InsufficientScope, MissingToken
 from .policy import CLAIMS_KEY, SCOPES_KEY
 from .responses import SCOPE_TOKEN, render
 
@@ -37,7 +37,7 @@ def require_scopes(
     """Refuse the view unless the token has every scope: 401 without a token, 403
     ``insufficient_scope`` (RFC 6750) without the scopes."""
     if not scopes or not all(SCOPE_TOKEN.fullmatch(s) for s in scopes):
-        raise ValueError("require_scopes takes one or more RFC 6750 scope tokens")
+        raise ConfigurationError("require_scopes takes one or more RFC 6750 scope tokens")
 
     def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
         @functools.wraps(view)

@@ -110,7 +110,13 @@ class TokenIssuer:
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
         self.denylist: Denylist = denylist if denylist is not None else MemoryDenylist(clock=clock)
         self._clock = clock
-        common: dict[str, Any] = {"algorithms": [algorithm], "issuer": issuer, "clock": clock}
+        # No token cache: refresh tokens are single-use, and revocation is checked here.
+        common: dict[str, Any] = {
+            "algorithms": [algorithm],
+            "issuer": issuer,
+            "clock": clock,
+            "cache_size": 0,
+        }
         self._refresh_verifier = Verifier(
             key,
             token_types=[REFRESH_TOKEN_TYPE],

@@ -28,6 +28,11 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 DISCOVERY_TTL = 24 * 3600.0  # how long a discovered jwks_uri is used before asking again
 
 
+class IssuerMismatch(_http.FetchError):
+    """The discovery document's ``issuer`` is not the configured one (OIDC Discovery
+    section 4.3 requires them to be identical)."""
+
+
 class RemoteJWKSOptions(TypedDict, total=False):
     cache_ttl: float
     refresh_cooldown: float
@@ -238,8 +243,12 @@ class RemoteJWKS:
         )
 
     def _accept_discovery(self, document: _http.Document) -> str:
-        if document.body.get("issuer") != self._issuer:
-            raise _http.FetchError("the discovery document names another issuer")
+        named = document.body.get("issuer")
+        if named != self._issuer:
+            raise IssuerMismatch(
+                f"the discovery document names issuer {str(named)[:200]!r}, configured "
+                f"{self._issuer!r}: they must match exactly (a trailing slash counts)"
+            )
         jwks_uri = document.body.get("jwks_uri")
         try:
             url = _http.check_url(jwks_uri, "jwks_uri")  # type: ignore[arg-type]
@@ -258,7 +267,9 @@ class RemoteJWKS:
 
     def _failed(self, exc: Exception) -> None:
         where = self._jwks_url or self._issuer
-        if isinstance(exc, _http.FetchError):
+        if isinstance(exc, IssuerMismatch):  # a configuration error: retrying will not help
+            logger.error("fetching keys from %s failed: %s", where, exc)
+        elif isinstance(exc, _http.FetchError):
             logger.warning("fetching keys from %s failed: %s", where, exc)
         else:
             logger.exception("fetching keys from %s failed unexpectedly", where)

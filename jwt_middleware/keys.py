@@ -85,6 +85,8 @@ class StaticKey:
                 f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
             )
         jwk = _as_jwk(material)
+        if jwk is not None and "keys" in jwk and "kty" not in jwk:
+            raise ConfigurationError("this is a key set (JWKS), not one key: use KeySet")
         if jwk is not None:
             algorithm, kid = _check_jwk_metadata(jwk, algorithm, kid)
         elif algorithm is None and not infer:

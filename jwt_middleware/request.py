@@ -47,6 +47,8 @@ class RequestView(ABC):
         self.is_websocket = is_websocket
         self._cookies: MultiDict[str, str] | None = None
 
+    route_path: str | None
+
     @abstractmethod
     def header_values(self, name: str) -> list[str]:
         """Every value of header ``name`` (lower case), in the order received."""

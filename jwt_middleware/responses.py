@@ -11,11 +11,18 @@ import json
 import re
 from dataclasses import dataclass
 
-from .errors import AuthError, ConfigurationError, InsufficientScope, TemporarilyUnavailable
+from .errors import (
+    _SCOPE_TOKEN,
+    AuthError,
+    ConfigurationError,
+    InsufficientScope,
+    TemporarilyUnavailable,
+)
 
-# RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+SCOPE_TOKEN = _SCOPE_TOKEN  # RFC 6750 section 3's scope-token
 # A realm goes into a quoted-string; keep it to printable ASCII without quote or backslash.
+DEFAULT_REALM = "api"
+"""The realm of a challenge when none is configured (RFC 6750 requires an auth-param)."""
 _REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
 
@@ -38,13 +45,14 @@ def challenge(error: AuthError, realm: str | None) -> str | None:
     """The ``WWW-Authenticate`` value for ``error``, or None when it takes none."""
     if error.status not in (400, 401) and not isinstance(error, InsufficientScope):
         return None  # 403 CSRF and 503: not an authentication challenge
-    params = [f'realm="{realm}"'] if realm is not None else []
+    # RFC 6750 section 3: a Bearer challenge carries at least one auth-param.
+    params = [f'realm="{realm if realm is not None else DEFAULT_REALM}"']
     if error.error is not None:
         params.append(f'error="{error.error}"')
         params.append(f'error_description="{error.description}"')
     if isinstance(error, InsufficientScope) and error.required:
         params.append(f'scope="{" ".join(error.required)}"')
-    return "Bearer " + ", ".join(params) if params else "Bearer"
+    return "Bearer " + ", ".join(params)
 
 
 def render(error: AuthError, realm: str | None) -> ErrorResponse:

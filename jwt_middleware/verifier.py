@@ -55,6 +55,11 @@ class Verifier:
     ``aud`` required, and a token that carries ``aud`` is refused when no audience is
     configured (RFC 7519 section 4.1.3). ``token_types`` lists accepted JOSE ``typ``
     values (``None`` for absent); ``algorithms`` narrows what the keys allow.
+    ``leeway`` (default 0) forgives a clock behind the issuer's for ``exp``, ``nbf``
+    and ``iat``; ``clock_skew`` (default 10 s, as FAPI 2.0 advises) only lets ``nbf``
+    and ``iat`` lie that far in the future, so ``exp`` stays strict. Tokens longer than
+    ``max_token_bytes`` (default 16 KiB: Entra ID tokens with 200 groups reach ~11 KB)
+    are refused before parsing (reason ``too_large``).
     With a ``denylist``, every request also checks that neither the token's ``jti``
     nor its session ``sid`` was revoked.
 
@@ -73,10 +78,11 @@ class Verifier:
         issuer: str | Iterable[str] | None = None,
         audience: str | Iterable[str] | None = None,
         leeway: float = 0,
+        clock_skew: float = 10,
         required_claims: Iterable[str] = ("exp",),
         max_age: float | None = None,
         token_types: Iterable[str | None] | None = None,
-        max_token_bytes: int = 8192,
+        max_token_bytes: int = 16384,
         denylist: Denylist | None = None,
         cache_size: int = 10_000,
         cache_ttl: float = 300.0,
@@ -93,6 +99,7 @@ class Verifier:
             issuers=_issuers(string_set(issuer, "issuer"), self._resolver),
             audiences=string_set(audience, "audience"),
             leeway=leeway,
+            clock_skew=clock_skew,
             required=required_claims,
             max_age=max_age,
         )

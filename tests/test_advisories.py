@@ -165,8 +165,8 @@ class TestJWEAndCompressionBombs:
         refused(hs_verifier, adapter, token, "malformed")
 
     def test_oversized_token(self, adapter: Adapter, hs_verifier: Verifier, keys: Keys) -> None:
-        token = hs(keys.signing_material("HS256"), {"alg": "HS256"}, body(pad="x" * 9000))
-        refused(hs_verifier, adapter, token, "malformed")
+        token = hs(keys.signing_material("HS256"), {"alg": "HS256"}, body(pad="x" * 17000))
+        refused(hs_verifier, adapter, token, "too_large")
 
 
 class TestKeyIdInjection:

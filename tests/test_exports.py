@@ -21,6 +21,12 @@ CONTRACT = {
     "ConfigurationError",
     "RemoteJWKS",
     "IssuerKeys",
+    "TokenIssuer",
+    "TokenPair",
+    "MemoryDenylist",
+    "RedisDenylist",
+    "TokenTooLarge",
+    "UnsupportedConfirmation",
 }
 
 

@@ -351,10 +351,10 @@ def test_scheme_is_case_insensitive(
     assert reply.status == 200
 
 
-def test_no_realm_gives_bare_challenge(adapter: Adapter, hs_verifier: Verifier) -> None:
-    reply = adapter(hs_verifier).get("/")
+def test_no_realm_still_gives_an_auth_param(adapter: Adapter, hs_verifier: Verifier) -> None:
+    reply = adapter(hs_verifier).get("/")  # RFC 6750 section 3: never a bare "Bearer"
     assert reply.status == 401
-    assert reply.header("WWW-Authenticate") == "Bearer"
+    assert reply.header("WWW-Authenticate") == 'Bearer realm="api"'
 
 
 class TestQueryString:
@@ -641,7 +641,7 @@ class TestHooks:
         assert reply.header("Content-Type") == "application/problem+json"
         assert reply.header("Content-Length") == str(len(reply.body))
         assert reply.json()["status"] == 401
-        assert reply.header("WWW-Authenticate") == "Bearer"
+        assert reply.header("WWW-Authenticate") == 'Bearer realm="api"'
 
     @pytest.mark.parametrize(
         "bad",

@@ -20,7 +20,7 @@ from jwt_middleware.responses import render
 @pytest.mark.parametrize(
     ("error", "realm", "challenge"),
     [
-        (MissingToken(), None, "Bearer"),
+        (MissingToken(), None, 'Bearer realm="api"'),
         (MissingToken(), "api", 'Bearer realm="api"'),
         (
             ExpiredToken(),
@@ -31,7 +31,7 @@ from jwt_middleware.responses import render
         (
             InvalidRequest(),
             None,
-            'Bearer error="invalid_request", '
+            'Bearer realm="api", error="invalid_request", '
             'error_description="The request carries malformed or misplaced '
             'credentials"',
         ),

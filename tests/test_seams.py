@@ -3,18 +3,34 @@ seams (the field-fixes issue): each names the hole it closes, through both adapt
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from werkzeug.test import Client as WerkzeugClient
 
-from jwt_middleware import BearerHeader, Cookie, Verifier
+from jwt_middleware import (
+    BearerHeader,
+    ConfigurationError,
+    Cookie,
+    InsufficientScope,
+    InvalidToken,
+    KeysUnavailable,
+    NotYetValid,
+    RemoteJWKS,
+    StaticKey,
+    TokenIssuer,
+    TokenTooLarge,
+    UnsupportedConfirmation,
+    Verifier,
+)
 from jwt_middleware import asgi as jwt_asgi
 from jwt_middleware import wsgi as jwt_wsgi
 
-from .conftest import AdapterClient, TokenFactory, asgi_echo, wsgi_echo
+from .conftest import NOW, AdapterClient, Keys, TokenFactory, asgi_echo, b64url, wsgi_echo
 from .helpers import assert_refused, bearer, call_asgi
 
 Adapter = Callable[..., AdapterClient]
@@ -226,3 +242,109 @@ def test_bearer_header_then_cookie(
 ) -> None:
     client = adapter(hs_verifier, sources=[BearerHeader(), Cookie("access_token")])
     assert client.get("/", bearer(make_token())).status == 200
+
+
+class TestConfirmationClaims:
+    @pytest.mark.parametrize(
+        "cnf",
+        [
+            pytest.param({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, id="dpop-jkt"),
+            pytest.param({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}, id="mtls"),
+            pytest.param({}, id="empty"),
+        ],
+    )
+    def test_unchecked_cnf_is_refused(
+        self, adapter: Adapter, hs_verifier: Verifier, make_token: TokenFactory, cnf: Any
+    ) -> None:
+        reply = adapter(hs_verifier).get("/", bearer(make_token(cnf=cnf)))
+        assert_refused(reply, 401, "invalid_token", challenge_error="invalid_token")
+
+    def test_stable_reason(self, hs_verifier: Verifier, make_token: TokenFactory) -> None:
+        with pytest.raises(UnsupportedConfirmation) as refused:
+            hs_verifier.verify(make_token(cnf={"jkt": "x"}))
+        assert refused.value.reason == "unsupported_confirmation"
+
+
+class TestBigTokensAndSkew:
+    def test_entra_sized_token_passes_by_default(
+        self, adapter: Adapter, hs_verifier: Verifier, make_token: TokenFactory
+    ) -> None:
+        groups = [str(uuid.UUID(int=n)) for n in range(200)]  # ~11 KB once signed
+        token = make_token(groups=groups)
+        assert 10_000 < len(token) < 16_384
+        assert adapter(hs_verifier).get("/", bearer(token)).status == 200
+
+    def test_oversized_has_its_own_reason(self, hs_verifier: Verifier) -> None:
+        with pytest.raises(TokenTooLarge) as refused:
+            hs_verifier.verify("a" * 16_385)
+        assert refused.value.reason == "too_large"
+
+    @pytest.mark.parametrize(
+        ("claims", "ok"),
+        [
+            pytest.param({"iat": NOW + 2, "nbf": NOW + 2}, True, id="issuer-2s-ahead"),
+            pytest.param({"iat": NOW + 10, "nbf": NOW + 10}, True, id="10s-ahead"),
+            pytest.param({"iat": NOW + 11}, False, id="iat-11s-ahead"),
+            pytest.param({"nbf": NOW + 11}, False, id="nbf-11s-ahead"),
+            pytest.param({"exp": NOW}, False, id="exp-stays-strict"),
+        ],
+    )
+    def test_default_clock_skew(
+        self, hs_verifier: Verifier, make_token: TokenFactory, claims: Any, ok: bool
+    ) -> None:
+        token = make_token(**claims)
+        if ok:
+            hs_verifier.verify(token)
+        else:
+            with pytest.raises(InvalidToken):
+                hs_verifier.verify(token)
+
+    def test_clock_skew_can_be_set(self, keys: Keys, make_token: TokenFactory) -> None:
+        strict = Verifier(keys.verification_key("HS256"), clock_skew=0, clock=lambda: NOW)
+        with pytest.raises(NotYetValid):
+            strict.verify(make_token(iat=NOW + 2))
+        with pytest.raises(ConfigurationError):
+            Verifier(keys.verification_key("HS256"), clock_skew=-1)
+
+
+class TestMisuse:
+    def test_insufficient_scope_takes_a_scope_string(self) -> None:
+        assert InsufficientScope("admin").required == ("admin",)
+        assert InsufficientScope("read write").required == ("read", "write")
+        with pytest.raises(ConfigurationError):
+            InsufficientScope(['bad"scope'])
+
+    def test_flask_require_scopes_raises_configuration_error(self) -> None:
+        from jwt_middleware.flask import require_scopes
+
+        with pytest.raises(ConfigurationError):
+            require_scopes()
+
+    def test_issuer_caches_no_refresh_token(self, keys: Keys) -> None:
+        issuer = TokenIssuer(StaticKey(keys.signing_material("HS256"), "HS256"))
+        assert issuer._refresh_verifier.cache is None
+        assert issuer._access_verifier.cache is None
+
+    def test_a_jwks_given_as_one_key(self, keys: Keys) -> None:
+        jwks = {"keys": [{"kty": "oct", "k": b64url(keys.secret), "alg": "HS256"}]}
+        with pytest.raises(ConfigurationError, match="use KeySet"):
+            StaticKey(jwks)
+        with pytest.raises(ConfigurationError, match="use KeySet"):
+            StaticKey(json.dumps(jwks))
+
+
+def test_discovery_issuer_mismatch_names_both(
+    docserver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    issuer = docserver.url("/idp")
+    docserver.serve(
+        "/idp/.well-known/openid-configuration",
+        {"issuer": issuer + "/", "jwks_uri": docserver.url("/jwks")},
+    )
+    resolver = RemoteJWKS.discover(issuer)
+    with caplog.at_level(logging.ERROR, logger="jwt_middleware"), pytest.raises(KeysUnavailable):
+        resolver.resolve({"kid": "k"}, {})
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert repr(issuer + "/") in errors[0].getMessage()
+    assert repr(issuer) in errors[0].getMessage()
