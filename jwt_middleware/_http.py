@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+# httpx imports httpcore when its first client is made. Imported here instead, at load
+# time on the main thread: a warm-start thread caught by a fork (gunicorn --preload)
+# inside that import leaves the import lock held in every worker, which then hangs.
+import httpcore  # noqa: F401
 import httpx
 
 from .errors import ConfigurationError

@@ -68,6 +68,14 @@ class KeyCache:
         self.failures = 0
         self.generation = 0  # +1 whenever fetched keys replace the cached ones
 
+    def after_fork(self) -> None:
+        """In a forked child: the parent's lock may be held and its fetch is not ours.
+        Forget the attempt, so the child fetches at once instead of after a cooldown."""
+        self._lock = threading.Lock()
+        if self._in_flight:
+            self._in_flight = False
+            self._last_attempt = None
+
     @property
     def in_flight(self) -> bool:
         return self._in_flight

@@ -17,7 +17,7 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
-from . import _http
+from . import _fork, _http
 from ._jwks_cache import Fetch, KeyCache, Unavailable, Use, Wait
 from .errors import ConfigurationError, KeysUnavailable
 from .keys import Claims, Header, KeySet, StaticKey
@@ -124,6 +124,13 @@ class RemoteJWKS:
         self._task: asyncio.Task[None] | None = None
         # Longest a fetch can take: discovery plus the JWKS, each with redirects.
         self._max_fetch_time = timeout * 2 * 4 + 1
+        _fork.reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """A forked worker starts with no fetch in flight and fresh locks (see _fork)."""
+        self._cache.after_fork()
+        self._done = threading.Condition()
+        self._task = None
 
     @property
     def url(self) -> str | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from . import _fork
 from .errors import ConfigurationError, DenylistUnavailable
 
 if TYPE_CHECKING:
@@ -65,6 +66,10 @@ class MemoryDenylist:
         self._lock = threading.Lock()
         self._clock = clock
         self._sweep_at = 1024
+        _fork.reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
 
     def revoke(self, entry: str, expires_at: float) -> bool:
         now = self._clock()
@@ -144,6 +149,15 @@ class RedisDenylist:
             raise ConfigurationError("RedisDenylist takes a Redis URL or a redis client")
         if not prefix:
             raise ConfigurationError("a key prefix keeps the denylist apart from other data")
+        _fork.reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """Clients made from the URL belong to the parent (its sockets, its event loops):
+        a forked worker makes its own. Clients given to us are the caller's to manage
+        (redis-py's own pools reconnect after a fork)."""
+        if self._url is not None:
+            self._sync = None
+        self._async_by_loop = weakref.WeakKeyDictionary()
 
     @property
     def prefix(self) -> str:
