@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -20,7 +20,7 @@ import httpx
 from . import _fork, _http
 from ._jwks_cache import Fetch, KeyCache, Unavailable, Use, Wait
 from .errors import ConfigurationError, KeysUnavailable
-from .keys import Claims, Header, KeySet, StaticKey
+from .keys import Claims, Header, KeySet, StaticKey, _configured_algorithms
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -34,6 +34,7 @@ class IssuerMismatch(_http.FetchError):
 
 
 class RemoteJWKSOptions(TypedDict, total=False):
+    algorithms: Iterable[str] | None
     cache_ttl: float
     refresh_cooldown: float
     timeout: float
@@ -54,6 +55,8 @@ class RemoteJWKS:
       ``Cache-Control: max-age`` is honoured, clamped to ``[min_ttl, max_ttl]``.
     - ``refresh_cooldown``: at most one fetch per this many seconds, successful or not:
       unknown ``kid``s cannot force more, and a failing server is not hammered.
+    - ``algorithms``: what the fetched keys may verify (keys that allow none are
+      skipped); RSA keys published without ``alg`` then verify the PS* listed too.
     - ``max_stale``: when refreshing fails, expired keys keep serving this long.
     - ``timeout``, ``max_bytes``, ``allow_redirects``: how a fetch may go.
     - ``http_client`` / ``async_http_client``: your httpx clients (proxies, TLS);
@@ -81,6 +84,7 @@ class RemoteJWKS:
         url: str | None,
         issuer: str | None,
         *,
+        algorithms: Iterable[str] | None = None,
         cache_ttl: float = 300,
         refresh_cooldown: float = 30,
         timeout: float = 5.0,
@@ -105,6 +109,7 @@ class RemoteJWKS:
             raise ConfigurationError("max_stale must be a non-negative number of seconds")
         if not isinstance(max_bytes, int) or max_bytes < 1024:
             raise ConfigurationError("max_bytes must be an int of at least 1024")
+        self._algorithms = _configured_algorithms(algorithms)
         self._jwks_url = url
         self._issuer = issuer
         self._discovered_at: float | None = None
@@ -266,7 +271,7 @@ class RemoteJWKS:
 
     def _accept(self, document: _http.Document) -> None:
         try:
-            keys = KeySet(document.body, skip_invalid=True)
+            keys = KeySet(document.body, skip_invalid=True, algorithms=self._algorithms)
         except ConfigurationError as exc:
             raise _http.FetchError(f"no usable key in the JWKS: {exc}") from exc
         self._cache.succeeded(keys, document.max_age, self._clock())

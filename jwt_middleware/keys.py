@@ -57,10 +57,14 @@ class StaticKey:
     algorithms of its key type. ``kid`` defaults to the JWK's ``kid``.
     """
 
-    __slots__ = ("_signers", "_verifiers", "algorithms", "kid")
+    __slots__ = ("_signers", "_verifiers", "admissible", "algorithms", "kid")
 
     kid: str | None
     algorithms: frozenset[str]
+    admissible: frozenset[str]
+    """What the key may verify when configuration asks for it: for an RSA key whose
+    algorithm was not pinned (a JWK without ``alg``, an inferred PEM), RS* and PS*,
+    while :attr:`algorithms` (what it verifies by default) is RS* alone."""
     supports_sync = True
     generation = 0  # a static key never changes (see the Verifier's token cache)
 
@@ -97,8 +101,23 @@ class StaticKey:
         if kid is not None and not isinstance(kid, str):
             raise ConfigurationError("kid must be a string")
         self.kid = kid
-        self._verifiers, self._signers = _build_keys(material, jwk, algorithm)
-        self.algorithms = frozenset(self._verifiers)
+        self._verifiers, self._signers, default = _build_keys(material, jwk, algorithm)
+        self.admissible = frozenset(self._verifiers)
+        self.algorithms = frozenset(default)
+
+    def narrowed(self, algorithms: frozenset[str]) -> StaticKey:
+        """This key for the configured ``algorithms`` only: an unpinned RSA key admits
+        the PS* among them too (oidc-provider and Authlib publish RSA keys without
+        ``alg`` and sign PS256 with them). :class:`ConfigurationError` when none fit."""
+        allowed = self.admissible & algorithms  # a pinned key admits its own alg only
+        if not allowed:
+            raise _UnsupportedKey(f"the key allows none of {', '.join(sorted(algorithms))}")
+        key = StaticKey.__new__(StaticKey)
+        key.kid = self.kid
+        key._verifiers = {alg: v for alg, v in self._verifiers.items() if alg in allowed}
+        key._signers = {alg: s for alg, s in self._signers.items() if alg in allowed}
+        key.admissible = key.algorithms = frozenset(allowed)
+        return key
 
     @property
     def can_sign(self) -> bool:
@@ -111,8 +130,13 @@ class StaticKey:
             raise ConfigurationError(f"this key cannot sign with {algorithm} (no private key?)")
         return _jose.sign(signer, signing_input)
 
-    def verify(self, algorithm: str, signing_input: bytes, signature: bytes) -> bool:
-        """Check a signature made with ``algorithm``; False when the key does not allow it."""
+    def verify(
+        self, algorithm: str, signing_input: bytes, signature: bytes, *, admit: bool = False
+    ) -> bool:
+        """Check a signature made with ``algorithm``; False when the key does not allow
+        it (with ``admit``, when it is not even :attr:`admissible`)."""
+        if not admit and algorithm not in self.algorithms:
+            return False
         key = self._verifiers.get(algorithm)
         return key is not None and _jose.verify_signature(key, signing_input, signature)
 
@@ -172,12 +196,14 @@ _Keys = dict[str, _jose.JoseKey]
 
 def _build_keys(
     material: KeyMaterial, jwk: dict[str, Any] | None, algorithm: str | None
-) -> tuple[_Keys, _Keys]:
-    """Verification keys per allowed algorithm, and signing keys when private."""
+) -> tuple[_Keys, _Keys, Iterable[str]]:
+    """Verification keys per admissible algorithm, signing keys when private, and the
+    algorithms allowed by default."""
     if jwk is not None:
         kty = jwk.get("kty")
         if kty == "oct":
-            return _hmac_keys(_jwk_secret(jwk), algorithm)
+            keys, signers = _hmac_keys(_jwk_secret(jwk), algorithm)
+            return keys, signers, keys
         if kty not in ("RSA", "EC", "OKP"):
             raise _UnsupportedKey(f"unsupported JWK key type {kty!r}")
         curves = _SUPPORTED_CURVES.get(kty)
@@ -192,7 +218,8 @@ def _build_keys(
         raise ConfigurationError("key material must be str, bytes or a JWK mapping")
     is_pem = b"-----BEGIN" in raw
     if algorithm in HMAC_ALGORITHMS or (algorithm is None and not is_pem):
-        return _hmac_keys(raw, algorithm)
+        keys, signers = _hmac_keys(raw, algorithm)
+        return keys, signers, keys
     if not is_pem:
         raise ConfigurationError(f"{algorithm} keys are given as PEM or as a JWK")
     return _asymmetric_keys(_jose.load_pem(raw), algorithm)
@@ -226,7 +253,9 @@ def _hmac_keys(secret: bytes, algorithm: str | None) -> tuple[_Keys, _Keys]:
     return keys, keys  # a shared secret both signs and verifies
 
 
-def _asymmetric_keys(loaded: _jose.LoadedKey, algorithm: str | None) -> tuple[_Keys, _Keys]:
+def _asymmetric_keys(
+    loaded: _jose.LoadedKey, algorithm: str | None
+) -> tuple[_Keys, _Keys, Iterable[str]]:
     allowed: list[str]
     if loaded.kty == "RSA":
         if loaded.size_bits < MIN_RSA_BITS:
@@ -245,10 +274,11 @@ def _asymmetric_keys(loaded: _jose.LoadedKey, algorithm: str | None) -> tuple[_K
                 f"{algorithm} cannot be used with this {loaded.kty} key "
                 f"(it allows {', '.join(allowed)})"
             )
-        family = [algorithm]
-    verifiers = {alg: _jose.public_key(loaded, alg) for alg in family}
+        family = allowed = [algorithm]
+    # Unpinned, the key can verify every allowed algorithm once configuration asks.
+    verifiers = {alg: _jose.public_key(loaded, alg) for alg in allowed}
     signers = {alg: signer for alg in family if (signer := _jose.private_key(loaded, alg))}
-    return verifiers, signers
+    return verifiers, signers, family
 
 
 @runtime_checkable
@@ -267,6 +297,9 @@ class KeyResolver(Protocol):
 class KeySet:
     """A static JWKS (``{"keys": [...]}``) or a list of keys, selected by ``kid``.
 
+    ``algorithms`` narrows the keys to those algorithms, and lets RSA keys without
+    ``alg`` verify the PS* among them; keys that allow none of them are skipped.
+
     JWKs for encryption or of unsupported types are skipped with a log line; broken
     material and ambiguous sets (several keys, some without ``kid``; a repeated
     ``kid`` for the same algorithm) are configuration errors, or, with
@@ -282,11 +315,14 @@ class KeySet:
         keys: Mapping[str, Any] | Iterable[StaticKey | Mapping[str, Any]],
         *,
         skip_invalid: bool = False,
+        algorithms: Iterable[str] | None = None,
     ) -> None:
+        wanted = _configured_algorithms(algorithms)
         loaded: list[StaticKey] = []
         for index, entry in enumerate(_jwks_entries(keys)):
             try:
-                loaded.append(_entry_key(entry, index))
+                key = _entry_key(entry, index)
+                loaded.append(key if wanted is None else key.narrowed(wanted))
             except _UnsupportedKey as exc:
                 logger.warning("skipping key #%d: %s", index, exc)
             except ConfigurationError as exc:
@@ -331,6 +367,18 @@ class KeySet:
 
     def __repr__(self) -> str:
         return f"KeySet({list(self._keys)!r})"
+
+
+def _configured_algorithms(algorithms: Iterable[str] | None) -> frozenset[str] | None:
+    if algorithms is None:
+        return None
+    chosen = frozenset((algorithms,) if isinstance(algorithms, str) else algorithms)
+    if not chosen or not chosen <= SUPPORTED_ALGORITHMS:
+        raise ConfigurationError(
+            f"unknown or unsupported algorithms {sorted(chosen - SUPPORTED_ALGORITHMS)!r}; "
+            f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
+        )
+    return chosen
 
 
 def _entry_key(entry: object, index: int) -> StaticKey:

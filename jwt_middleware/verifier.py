@@ -95,6 +95,7 @@ class Verifier:
             raise ConfigurationError("denylist must be a MemoryDenylist, RedisDenylist or alike")
         self._denylist = denylist
         self._algorithms = _algorithms(algorithms)
+        self._configured_algorithms = algorithms is not None
         self._rules = ClaimRules(
             issuers=_issuers(string_set(issuer, "issuer"), self._resolver),
             audiences=string_set(audience, "audience"),
@@ -327,9 +328,12 @@ class Verifier:
         if not keys:
             raise UnknownKey("no configured key matches the token's kid")
         allowed = False
+        # Configured algorithms admit what an unpinned key could do (PS* for RSA keys
+        # without alg); otherwise only the key's own default family.
+        admit = self._configured_algorithms
         for key in keys:
-            if alg in key.algorithms:
-                if key.verify(alg, parsed.signing_input, parsed.signature):
+            if alg in (key.admissible if admit else key.algorithms):
+                if key.verify(alg, parsed.signing_input, parsed.signature, admit=admit):
                     break
                 allowed = True
         else:

@@ -16,8 +16,10 @@ from jwt_middleware import (
     BearerHeader,
     ConfigurationError,
     Cookie,
+    DisallowedAlgorithm,
     InsufficientScope,
     InvalidToken,
+    KeySet,
     KeysUnavailable,
     NotYetValid,
     RemoteJWKS,
@@ -30,8 +32,17 @@ from jwt_middleware import (
 from jwt_middleware import asgi as jwt_asgi
 from jwt_middleware import wsgi as jwt_wsgi
 
-from .conftest import NOW, AdapterClient, Keys, TokenFactory, asgi_echo, b64url, wsgi_echo
+from .conftest import (
+    NOW,
+    AdapterClient,
+    Keys,
+    TokenFactory,
+    asgi_echo,
+    b64url,
+    wsgi_echo,
+)
 from .helpers import assert_refused, bearer, call_asgi
+from .test_keys import rsa_jwk
 
 Adapter = Callable[..., AdapterClient]
 
@@ -348,3 +359,36 @@ def test_discovery_issuer_mismatch_names_both(
     assert len(errors) == 1
     assert repr(issuer + "/") in errors[0].getMessage()
     assert repr(issuer) in errors[0].getMessage()
+
+
+class TestPSSWithUnpinnedRSAKeys:
+    """oidc-provider and Authlib publish RSA keys without alg and sign PS256 with them."""
+
+    @pytest.fixture
+    def ps256(self, keys: Keys) -> str:
+        header = b64url(json.dumps({"alg": "PS256", "kid": "r1"}).encode())
+        payload = b64url(json.dumps({"sub": "erin", "exp": NOW + 60}).encode())
+        signer = StaticKey(keys.signing_material("RS256"), "PS256")
+        signature = signer.sign("PS256", f"{header}.{payload}".encode())
+        return f"{header}.{payload}.{b64url(signature)}"
+
+    def test_configured_algorithms_admit_pss(self, keys: Keys, ps256: str) -> None:
+        jwks = {"keys": [rsa_jwk(keys, kid="r1")]}
+        admitted = Verifier(KeySet(jwks), algorithms=["PS256", "RS256"], clock=lambda: NOW)
+        assert admitted.verify(ps256)["sub"] == "erin"
+        narrowed = Verifier(KeySet(jwks, algorithms=["PS256"]), clock=lambda: NOW)
+        assert narrowed.verify(ps256)["sub"] == "erin"
+        with pytest.raises(DisallowedAlgorithm):  # the default stays RS* for such keys
+            Verifier(KeySet(jwks), clock=lambda: NOW).verify(ps256)
+
+    def test_a_keys_own_alg_still_pins_it(self, keys: Keys, ps256: str) -> None:
+        pinned = {"keys": [rsa_jwk(keys, kid="r1", alg="RS256")]}
+        with pytest.raises(DisallowedAlgorithm):
+            Verifier(KeySet(pinned), algorithms=["PS256"], clock=lambda: NOW).verify(ps256)
+        with pytest.raises(ConfigurationError, match="no usable"):
+            KeySet(pinned, algorithms=["PS256"])
+
+    def test_remote_jwks(self, keys: Keys, ps256: str, docserver: Any) -> None:
+        docserver.serve("/jwks", {"keys": [rsa_jwk(keys, kid="r1")]})
+        remote = RemoteJWKS(docserver.url("/jwks"), algorithms=["PS256"])
+        assert Verifier(remote, clock=lambda: NOW).verify(ps256)["sub"] == "erin"
