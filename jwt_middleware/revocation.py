@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     import redis.asyncio
 
 
+# Deny an entry, or keep the longer of two lives, in one atomic step. A script rather
+# than SET NX + PEXPIRE GT, which needs Redis 7.0: this runs on any Redis since 2.6.
+_REVOKE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
 # One immediate retry: enough for a connection the server closed (a restart), while a
 # Redis that is down fails closed at once instead of after redis-py's default backoff
 # (three retries, exponential from one second) holding every request for seconds.
@@ -169,12 +179,9 @@ class RedisDenylist:
         ttl_ms = self._ttl_ms(expires_at)
         if ttl_ms <= 0:
             return True
-        client, key = self._client(), self._prefix + entry
+        client = self._client()
         try:
-            if client.set(key, b"1", nx=True, px=ttl_ms):
-                return True
-            client.pexpire(key, ttl_ms, gt=True)  # already denied: keep the longer life
-            return False
+            return bool(client.register_script(_REVOKE)(keys=[self._prefix + entry], args=[ttl_ms]))
         except self._errors as exc:
             raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
 
@@ -192,12 +199,9 @@ class RedisDenylist:
         ttl_ms = self._ttl_ms(expires_at)
         if ttl_ms <= 0:
             return True
-        client, key = self._aclient(), self._prefix + entry
+        script = self._aclient().register_script(_REVOKE)
         try:
-            if await client.set(key, b"1", nx=True, px=ttl_ms):
-                return True
-            await client.pexpire(key, ttl_ms, gt=True)
-            return False
+            return bool(await script(keys=[self._prefix + entry], args=[ttl_ms]))
         except self._errors as exc:
             raise DenylistUnavailable(f"Redis: {type(exc).__name__}") from exc
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -392,3 +394,17 @@ class TestPSSWithUnpinnedRSAKeys:
         docserver.serve("/jwks", {"keys": [rsa_jwk(keys, kid="r1")]})
         remote = RemoteJWKS(docserver.url("/jwks"), algorithms=["PS256"])
         assert Verifier(remote, clock=lambda: NOW).verify(ps256)["sub"] == "erin"
+
+
+def test_the_package_imports_no_starlette_nor_flask() -> None:
+    # Runtime dependencies are what the package imports; Starlette and Flask are extras.
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('starlette', 'flask'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import jwt_middleware, jwt_middleware.asgi, jwt_middleware.wsgi, jwt_middleware.cli\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
