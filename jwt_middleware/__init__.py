@@ -6,6 +6,13 @@ Build a :class:`Verifier` with your keys, then wrap your app with
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("jwt-middleware")
+except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+    __version__ = "0+unknown"
+
 from .errors import (
     AuthError,
     BadSignature,

@@ -13,11 +13,12 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from . import inspection, keyfiles
+from . import __version__, inspection, keyfiles
 from .errors import AuthError, ConfigurationError
 from .issuer import RESERVED_CLAIMS, TokenIssuer
 from .jwks import RemoteJWKS
@@ -85,6 +86,8 @@ def issue(args: argparse.Namespace, out: Output) -> int:
         audience=args.aud or None,
         access_ttl=args.ttl,
         refresh_ttl=max(args.ttl + 1, 14 * 24 * 3600),
+        # --valid-from shifts iat, nbf and exp together (expired or not-yet-valid tokens).
+        clock=lambda: time.time() + args.valid_from,
     )
     claims = dict(_claim(text) for text in args.claim)
     scopes = [scope for text in args.scope for scope in text.split()]
@@ -98,17 +101,16 @@ def issue(args: argparse.Namespace, out: Output) -> int:
 
 def inspect(args: argparse.Namespace, out: Output) -> int:
     report = inspection.inspect(_token(args.token))
+    status = _report_problems(args.token, report.problems, out)
     if args.json:
         out.stdout.write(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
-        return 0
+        return status
     out.say(
         out.paint(
             "NOT VERIFIED: anyone can write what follows; use `jwt-middleware verify` to check it.",
             "red",
         )
     )
-    for problem in report.problems:
-        out.say(out.paint(f"problem: {problem}", "red"))
     out.say("header:")
     for name, value in (report.header or {}).items():
         out.say(f"  {name}: {json.dumps(value)}")
@@ -123,7 +125,22 @@ def inspect(args: argparse.Namespace, out: Output) -> int:
     out.say(f"signature: {report.signature_bytes} bytes, not checked")
     for finding in report.warnings:
         out.say(out.paint(f"warning [{finding.code}]: {finding.message}", "yellow"))
-    return 0
+    return status
+
+
+def _report_problems(argument: str | None, problems: list[str], out: Output) -> int:
+    """A token that cannot be decoded: the reasons on stderr and exit 1."""
+    if not problems:
+        return 0
+    for problem in problems:
+        out.error(f"cannot decode: {problem}")
+    if argument not in (None, "-") and _looks_like_a_file(argument):
+        out.error(f"{argument!r} looks like a file: use `jwt-middleware inspect - < {argument}`")
+    return INVALID
+
+
+def _looks_like_a_file(argument: str) -> bool:
+    return Path(argument).is_file() or bool(re.search(r"\.(txt|jwt|token|json)$", argument))
 
 
 def verify(args: argparse.Namespace, out: Output) -> int:
@@ -146,6 +163,9 @@ def verify(args: argparse.Namespace, out: Output) -> int:
         claims = verifier.verify(token)
     except AuthError as error:
         detail = f" ({error})" if str(error) != error.description else ""
+        alg = _unverified_alg(token)
+        if alg is not None and alg.lower() == "none":
+            detail += f" (alg {alg!r}: an unsigned token, never accepted)"
         out.error(f"invalid: {error.reason}: {error.description}{detail}", plain=True)
         return INVALID
     out.err.write(out.paint("valid: signature and claims verified\n", "green"))
@@ -189,6 +209,21 @@ def _token(argument: str | None) -> str:
     return token
 
 
+def _unverified_alg(token: str) -> str | None:
+    header = inspection.inspect(token).header or {}
+    alg = header.get("alg")
+    return alg if isinstance(alg, str) else None
+
+
+def offset(text: str) -> int:
+    """A signed duration: ``-1h``, ``+5m``, ``30s``."""
+    sign = -1 if text.strip().startswith("-") else 1
+    match = _DURATION.fullmatch(text.strip().lstrip("+-").lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an offset like -1h, +5m or 30s")
+    return sign * int(match.group(1)) * _UNITS[match.group(2)]
+
+
 def duration(text: str) -> int:
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None or int(match.group(1)) <= 0:
@@ -224,6 +259,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jwt-middleware", description="Make keys, issue, inspect and verify JWTs."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     algorithms = sorted(SUPPORTED_ALGORITHMS)
 
@@ -248,6 +284,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     mint.add_argument("--kid", help="the key's id (and its pick in a JWKS)")
     mint.add_argument("--ttl", type=duration, default=900, help="lifetime (default 15m)")
+    mint.add_argument(
+        "--valid-from",
+        type=offset,
+        default=0,
+        metavar="OFFSET",
+        help="shift iat/nbf/exp from now, for test tokens: --valid-from=+5m is not valid "
+        "yet; --valid-from=-1h (with the default 15m ttl) expired 45 min ago",
+    )
     mint.add_argument("--iss", help="issuer")
     mint.add_argument("--aud", action="append", help="audience (repeatable)")
     mint.add_argument("--scope", action="append", default=[], help="scopes (repeatable)")

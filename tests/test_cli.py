@@ -346,8 +346,46 @@ class TestInspect:
         jwe_header = b64url(json.dumps({"alg": "dir", "enc": "A128GCM"}).encode())
         jwe = json.loads(run("inspect", "--json", f"{jwe_header}..iv.ct.tag").stdout)
         assert "JWE" in jwe["problems"][0]
-        assert run("inspect", "garbage").returncode == 0
-        assert "segments" in run("inspect", "garbage").stdout
+        garbage = run("inspect", "garbage")
+        assert garbage.returncode == 1  # a token that cannot be decoded is a failure
+        assert "cannot decode: 1 segments, not 3" in garbage.stderr
+        assert "looks like a file" not in garbage.stderr
+
+    def test_a_file_name_gets_a_hint(self, tmp_path: Path) -> None:
+        (tmp_path / "token.txt").write_text("x.y\n")
+        result = run("inspect", "token.txt", cwd=tmp_path)
+        assert result.returncode == 1
+        assert "use `jwt-middleware inspect - < token.txt`" in result.stderr
+
+
+class TestSeams:
+    def test_version(self) -> None:
+        import jwt_middleware
+
+        result = run("--version")
+        assert result.returncode == 0
+        assert result.stdout.strip() == f"jwt-middleware {jwt_middleware.__version__}"
+        assert jwt_middleware.__version__ not in ("", "0+unknown")
+
+    @pytest.mark.parametrize(
+        ("offset", "reason"),
+        [("--valid-from=-1h", "expired"), ("--valid-from=+5m", "not_yet_valid")],
+    )
+    def test_expired_and_not_yet_valid_test_tokens(
+        self, tmp_path: Path, offset: str, reason: str
+    ) -> None:
+        key = tmp_path / "secret"
+        key.write_text("s" * 40)
+        token = run("issue", "--key", str(key), "--sub", "x", offset).stdout.strip()
+        result = run("verify", "--key", str(key), token)
+        assert result.returncode == 1 and f"invalid: {reason}:" in result.stderr
+
+    def test_verify_names_alg_none(self, tmp_path: Path) -> None:
+        key = tmp_path / "secret"
+        key.write_text("s" * 40)
+        unsigned = b64url(b'{"alg":"none"}') + "." + b64url(b'{"sub":"x"}') + "."
+        result = run("verify", "--key", str(key), unsigned)
+        assert result.returncode == 1 and "alg 'none'" in result.stderr
 
 
 class TestEntryPoints:
