@@ -7,7 +7,9 @@ JWT_PRIVATE_KEY   a PEM private key, inline or a file path: verifies and signs
 JWT_PUBLIC_KEY    a PEM public key, inline or a file path: verifies only
 JWT_JWKS_URL      your identity provider's JWKS URL: verifies only
 JWT_DISCOVERY     "1": the JWKS of JWT_ISSUER's OpenID discovery document: verifies only
-Optional: JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE; REDIS_URL (a denylist shared by every
+Optional: JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE; PUBLIC_URL (the address clients use,
+e.g. https://api.example.com behind a TLS proxy: it decides the cookies' Secure flag,
+which otherwise follows the connection's own scheme); REDIS_URL (a denylist shared by every
 instance; in memory otherwise); DEMO_USER and DEMO_PASSWORD (the one login; without a
 password, a random one is made and printed). Secrets never live in code.
 """
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jwt_middleware import (
     BearerHeader,
@@ -40,7 +43,12 @@ ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE = "access_token", "refresh_token", "c
 CSRF_HEADER = "X-CSRF-Token"
 SOURCES = (BearerHeader(), Cookie(ACCESS_COOKIE))
 EXEMPT = ("/health", "/login", "/refresh")
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+JSON_ONLY = {
+    "error": "invalid_request",
+    "error_description": "Send a JSON body (Content-Type: application/json)",
+}
+"""/login and /refresh take JSON alone: a cross-site page can post a form or text/plain
+without a preflight, never application/json (login CSRF)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,13 @@ class Demo:
     password: str
     password_generated: bool
     key_generated: bool
+    public_scheme: str | None = None
+
+    def secure_cookies(self, connection_scheme: str) -> bool:
+        """Secure when the public URL, or else the connection itself, is https. Never
+        from the Host header: the client writes it (``Host: localhost`` behind a proxy
+        would drop the flag)."""
+        return (self.public_scheme or connection_scheme) == "https"
 
     def login(self, username: Any, password: Any) -> TokenPair | None:
         if self.issuer is None or not isinstance(username, str) or not isinstance(password, str):
@@ -114,6 +129,7 @@ def configure(env: Mapping[str, str] = os.environ) -> Demo:
         password=password or secrets.token_urlsafe(12),
         password_generated=not password,
         key_generated=not chosen,
+        public_scheme=urlsplit(env["PUBLIC_URL"]).scheme if env.get("PUBLIC_URL") else None,
     )
 
 
@@ -144,12 +160,6 @@ def cleared_cookies() -> list[CookieSpec]:
         CookieSpec(name, "", 0, httponly=name != CSRF_COOKIE)
         for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE)
     ]
-
-
-def secure_cookies(host: str) -> bool:
-    """Secure everywhere but on a developer's own machine (plain http to localhost)."""
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name.lower() not in LOCAL_HOSTS
 
 
 def refresh_token_from(

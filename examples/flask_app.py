@@ -10,6 +10,7 @@ from typing import Any
 
 from _demo import (
     EXEMPT,
+    JSON_ONLY,
     SOURCES,
     CookieSpec,
     announce,
@@ -17,7 +18,6 @@ from _demo import (
     cleared_cookies,
     configure,
     refresh_token_from,
-    secure_cookies,
     session_cookies,
 )
 from flask import Flask, Response, jsonify, request
@@ -53,7 +53,9 @@ def health() -> Any:
 
 @app.post("/login")
 def login() -> Any:
-    body = request.get_json(silent=True) or request.form
+    if not request.is_json:
+        return jsonify(JSON_ONLY), 415
+    body = request.get_json(silent=True) or {}
     pair = demo.login(body.get("username"), body.get("password"))
     if pair is None:
         return jsonify(error="invalid_grant", error_description="Wrong credentials"), 401
@@ -62,6 +64,8 @@ def login() -> Any:
 
 @app.post("/refresh")
 def refresh() -> Any:
+    if request.content_length and not request.is_json:
+        return jsonify(JSON_ONLY), 415
     token = refresh_token_from(
         request.get_json(silent=True) or {}, request.headers, request.cookies
     )
@@ -93,7 +97,7 @@ def _with_session(pair: TokenPair) -> Response:
 
 
 def _set_cookies(response: Response, cookies: list[CookieSpec]) -> None:
-    secure = secure_cookies(request.host)
+    secure = demo.secure_cookies(request.scheme)
     for cookie in cookies:
         response.set_cookie(
             cookie.name,

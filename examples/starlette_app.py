@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from _demo import (
     EXEMPT,
+    JSON_ONLY,
     SOURCES,
     CookieSpec,
     announce,
@@ -21,7 +22,6 @@ from _demo import (
     cleared_cookies,
     configure,
     refresh_token_from,
-    secure_cookies,
     session_cookies,
 )
 from starlette.applications import Starlette
@@ -76,6 +76,8 @@ async def health(request: Request) -> JSONResponse:
 
 async def login(request: Request) -> JSONResponse:
     body = await _body(request)
+    if body is None:
+        return JSONResponse(JSON_ONLY, status_code=415)
     pair = demo.login(body.get("username"), body.get("password"))
     if pair is None:
         return JSONResponse(
@@ -85,7 +87,10 @@ async def login(request: Request) -> JSONResponse:
 
 
 async def refresh(request: Request) -> JSONResponse:
-    token = refresh_token_from(await _body(request), request.headers, request.cookies)
+    body = await _body(request)
+    if body is None:
+        return JSONResponse(JSON_ONLY, status_code=415)
+    token = refresh_token_from(body, request.headers, request.cookies)
     if token is None or demo.issuer is None:
         return JSONResponse(
             {"error": "invalid_request", "error_description": "No refresh token"}, status_code=400
@@ -109,10 +114,14 @@ async def logout(request: Request) -> JSONResponse:
     return response
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    """A JSON object body, or {} (forms would need python-multipart)."""
+async def _body(request: Request) -> dict[str, Any] | None:
+    """A JSON object body, {} for none, None for another content type (see JSON_ONLY)."""
+    raw = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if raw and media_type != "application/json":
+        return None
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(raw or b"{}")
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
@@ -125,7 +134,7 @@ def _with_session(request: Request, pair: TokenPair) -> JSONResponse:
 
 
 def _set_cookies(request: Request, response: JSONResponse, cookies: list[CookieSpec]) -> None:
-    secure = secure_cookies(request.headers.get("host", ""))
+    secure = demo.secure_cookies(request.url.scheme)
     for cookie in cookies:
         response.set_cookie(
             cookie.name,

@@ -281,10 +281,44 @@ class TestTokenLifecycle:
             revoked = client.get("/me", headers={"Cookie": f"access_token={old_access}"})
             assert revoked.status_code == 401
 
-    def test_secure_cookies_outside_localhost(self, with_logins: Server) -> None:
+    def test_secure_flag_never_comes_from_host(self, with_logins: Server) -> None:
         with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
-            reply = self.login(client, Host="api.example.com")
-            assert all("secure" in c.lower() for c in reply.headers.get_list("set-cookie"))
+            reply = self.login(client, Host="api.example.com")  # still plain http
+            assert not any("secure" in c.lower() for c in reply.headers.get_list("set-cookie"))
+
+    @pytest.mark.parametrize(
+        ("content_type", "body"),
+        [
+            ("application/x-www-form-urlencoded", "username=ann&password=x"),
+            ("text/plain", '{"username": "ann", "password": "x"}'),
+            ("multipart/form-data; boundary=b", "--b--"),
+        ],
+    )
+    def test_login_and_refresh_take_json_only(
+        self, with_logins: Server, content_type: str, body: str
+    ) -> None:
+        # What a cross-site page can post without a CORS preflight (login CSRF).
+        with httpx.Client(base_url=with_logins.base_url, timeout=5) as client:
+            for path in ("/login", "/refresh"):
+                reply = client.post(path, content=body, headers={"Content-Type": content_type})
+                assert reply.status_code == 415, (path, reply.text)
+
+
+def test_public_url_makes_cookies_secure() -> None:
+    env = {"DEMO_USER": "ann", "DEMO_PASSWORD": PASSWORD, "PUBLIC_URL": "https://api.example"}
+    for example in ("starlette_app.py", "flask_app.py"):
+        server = start(example, env)
+        try:
+            reply = httpx.post(
+                f"{server.base_url}/login",
+                json={"username": "ann", "password": PASSWORD},
+                headers={"Host": "localhost:8000"},  # what a proxy may pass on
+                timeout=5,
+            )
+            cookies = reply.headers.get_list("set-cookie")
+            assert cookies and all("secure" in c.lower() for c in cookies), example
+        finally:
+            stop(server.process)
 
 
 class TestFlaskUnderWerkzeug:
