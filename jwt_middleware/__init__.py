@@ -6,11 +6,11 @@ Build a :class:`Verifier` with your keys, then wrap your app with
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 try:
-    __version__ = version("jwt-middleware")
-except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+    __version__ = _metadata.version("jwt-middleware")  # the one place: pyproject.toml
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree, not installed
     __version__ = "0+unknown"
 
 from .errors import (

@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from .conftest import Reply
+from jose import jwk as jose_jwk
+
+from .conftest import Keys, Reply, pem_public
 
 
 def bearer(token: str) -> list[tuple[str, str]]:
@@ -75,3 +77,16 @@ def call_asgi(
     body = b"".join(m.get("body", b"") for m in sent if m["type"].endswith("response.body"))
     raw = [(k.decode(), v.decode("latin-1")) for k, v in start.get("headers", [])]
     return Reply(start["status"], {k.lower(): v for k, v in raw}, body, raw)
+
+
+def public_jwk(keys: Keys, key_alg: str, kid: str, **extra: Any) -> dict[str, Any]:
+    private = {"RS256": keys.rsa, "ES256": keys.ec256, "ES384": keys.ec384}[key_alg]
+    jwk = jose_jwk.construct(pem_public(private), key_alg).to_dict()
+    jwk.pop("alg", None)
+    return {**jwk, "kid": kid, **extra}
+
+
+def rsa_jwk(keys: Keys, **extra: Any) -> dict[str, Any]:
+    jwk = jose_jwk.construct(pem_public(keys.rsa), "RS256").to_dict()
+    jwk.pop("alg", None)
+    return {**jwk, **extra}

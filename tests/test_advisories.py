@@ -220,7 +220,7 @@ class TestKeysFromTheToken:
     ) -> None:
         from jwt_middleware import RemoteJWKS
 
-        from .test_jwks import public_jwk
+        from .helpers import public_jwk
 
         docserver.serve("/jwks", {"keys": [public_jwk(keys, "RS256", "good")]})
         docserver.serve("/evil", {"keys": [public_jwk(keys, "ES256", "evil")]})

@@ -24,7 +24,7 @@ from jwt_middleware.cache import TokenCache
 
 from .conftest import NOW, AdapterClient, FakeClock, Keys, TokenFactory
 from .docserver import DocumentServer
-from .test_jwks import public_jwk
+from .helpers import public_jwk
 
 
 class CountingKeys:

@@ -21,7 +21,9 @@ from websockets.sync.client import connect
 
 from .conftest import Keys, sign_raw
 from .docserver import DocumentServer
-from .test_jwks import public_jwk
+from .helpers import public_jwk
+
+pytestmark = pytest.mark.slow  # a system test: `pytest -m 'not slow'` skips it
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SECRET = "an end-to-end secret of at least 32 bytes"

@@ -16,8 +16,8 @@ from jwt_middleware import MemoryDenylist, RemoteJWKS
 
 from .conftest import Keys, sign_raw
 from .docserver import DocumentServer
+from .helpers import public_jwk
 from .servers import free_port, running
-from .test_jwks import public_jwk
 
 SLOW = 2.0  # seconds the JWKS server takes: the fork happens meanwhile
 

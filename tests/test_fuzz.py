@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a system test: `pytest -m 'not slow'` skips it
+
 HARNESS = Path(__file__).resolve().parent.parent / "fuzz" / "fuzz_tokens.py"
 RUNS = 20_000
 

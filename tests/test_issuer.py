@@ -27,6 +27,7 @@ from jwt_middleware import (
 from jwt_middleware.compact import parse
 
 from .conftest import NOW, AdapterClient, FakeClock, Keys, pem_private, pem_public
+from .helpers import bearer
 
 Adapter = Callable[..., AdapterClient]
 ISS, AUD = "https://auth.example/", "orders-api"
@@ -47,10 +48,6 @@ def verifier_for(issuer: TokenIssuer, keys: Keys, clock: FakeClock) -> Verifier:
         denylist=issuer.denylist,
         clock=clock,
     )
-
-
-def bearer(token: str) -> list[tuple[str, str]]:
-    return [("Authorization", f"Bearer {token}")]
 
 
 class TestIssue:

@@ -19,7 +19,7 @@ from jwt_middleware import (
 
 from .conftest import AdapterClient, FakeClock, Keys, TokenFactory
 from .docserver import DocumentServer
-from .test_jwks import bearer, public_jwk
+from .helpers import bearer, public_jwk
 
 Adapter = Callable[..., AdapterClient]
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from jose import jwk as jose_jwk
 
 from jwt_middleware import (
     AuthEvent,
@@ -33,10 +32,10 @@ from .conftest import (
     Keys,
     TokenFactory,
     asgi_echo,
-    pem_public,
     wsgi_echo,
 )
 from .docserver import DocumentServer
+from .helpers import bearer, public_jwk
 
 Adapter = Callable[..., AdapterClient]
 
@@ -44,13 +43,6 @@ Adapter = Callable[..., AdapterClient]
 @pytest.fixture(name="make_token")
 def unique_tokens(unique_token: TokenFactory) -> TokenFactory:
     return unique_token  # every request here should reach the key resolver
-
-
-def public_jwk(keys: Keys, key_alg: str, kid: str, **extra: Any) -> dict[str, Any]:
-    private = {"RS256": keys.rsa, "ES256": keys.ec256, "ES384": keys.ec384}[key_alg]
-    jwk = jose_jwk.construct(pem_public(private), key_alg).to_dict()
-    jwk.pop("alg", None)
-    return {**jwk, "kid": kid, **extra}
 
 
 @pytest.fixture
@@ -63,10 +55,6 @@ def remote(
     server: DocumentServer, clock: FakeClock, path: str = "/jwks", **options: Any
 ) -> RemoteJWKS:
     return RemoteJWKS(server.url(path), clock=clock, **options)
-
-
-def bearer(token: str) -> list[tuple[str, str]]:
-    return [("Authorization", f"Bearer {token}")]
 
 
 class TestCaching:

@@ -8,17 +8,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from jose import jwk as jose_jwk
 
 from jwt_middleware import ConfigurationError, KeySet, StaticKey
 
 from .conftest import Keys, b64url, pem_private, pem_public
-
-
-def rsa_jwk(keys: Keys, **extra: Any) -> dict[str, Any]:
-    jwk = jose_jwk.construct(pem_public(keys.rsa), "RS256").to_dict()
-    jwk.pop("alg", None)
-    return {**jwk, **extra}
+from .helpers import rsa_jwk
 
 
 class TestStaticKey:
@@ -107,10 +101,15 @@ class TestStaticKey:
         with pytest.raises(ConfigurationError):
             StaticKey(pem, other)
 
-    def test_unsupported_key_type(self) -> None:
+    def test_algorithm_of_another_key_type(self) -> None:
         pem = pem_public(ed25519.Ed25519PrivateKey.generate())
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(ConfigurationError, match="cannot be used with this OKP key"):
             StaticKey(pem, "RS256")
+
+    @pytest.mark.parametrize("kty", ["DSA", "oct-X", None])
+    def test_unsupported_key_type(self, kty: str | None) -> None:
+        with pytest.raises(ConfigurationError, match="unsupported JWK key type"):
+            StaticKey({"kty": kty, "k": "x"})
 
     def test_jwk_alg_and_kid_are_used(self, keys: Keys) -> None:
         key = StaticKey(rsa_jwk(keys, alg="RS512", kid="k1"))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a system test: `pytest -m 'not slow'` skips it
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "loadtest.py"
 
 

@@ -20,28 +20,9 @@ from .conftest import (
     sign_raw,
     tampered,
 )
+from .helpers import assert_refused, bearer
 
 Adapter = Callable[..., AdapterClient]
-
-
-def bearer(token: str) -> list[tuple[str, str]]:
-    return [("Authorization", f"Bearer {token}")]
-
-
-def assert_refused(reply: Any, status: int, error: str, *, challenge_error: str | None) -> None:
-    assert reply.status == status
-    assert reply.header("Cache-Control") == "no-store"
-    assert reply.header("Content-Type") == "application/json"
-    body = reply.json()
-    assert set(body) == {"error", "error_description"}  # and so the app was not called
-    assert body["error"] == error
-    challenge = reply.header("WWW-Authenticate")
-    if challenge_error is None:
-        assert challenge is None or "error=" not in challenge
-    else:
-        assert challenge is not None and challenge.startswith("Bearer ")
-        assert f'error="{challenge_error}"' in challenge
-        assert f'error_description="{body["error_description"]}"' in challenge
 
 
 # (id, build(make_token, keys) -> token, verifier options, status, reason)

@@ -10,7 +10,7 @@ from jwt_middleware import ConfigurationError, KeySet, StaticKey
 from jwt_middleware.resolvers import CallableResolver, as_resolver
 
 from .conftest import Keys, pem_public
-from .test_keys import rsa_jwk
+from .helpers import rsa_jwk
 
 
 class TestResolvers:

@@ -43,8 +43,7 @@ from .conftest import (
     b64url,
     wsgi_echo,
 )
-from .helpers import assert_refused, bearer, call_asgi
-from .test_keys import rsa_jwk
+from .helpers import assert_refused, bearer, call_asgi, rsa_jwk
 
 Adapter = Callable[..., AdapterClient]
 
