@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 from .conftest import Keys, sign_raw
 from .docserver import DocumentServer
 from .helpers import public_jwk
+from .servers import free_port, stop
 
 pytestmark = pytest.mark.slow  # a system test: `pytest -m 'not slow'` skips it
 
@@ -39,12 +40,6 @@ class Server:
     @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(example: str, env: dict[str, str]) -> Server:
@@ -76,17 +71,6 @@ def start(example: str, env: dict[str, str]) -> Server:
             break
         banner += line
     return Server(f"http://127.0.0.1:{port}", process, banner)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-    if process.stdout:
-        process.stdout.close()
 
 
 @pytest.fixture(scope="module")
