@@ -55,11 +55,9 @@ class Verifier:
     ``aud`` required, and a token that carries ``aud`` is refused when no audience is
     configured (RFC 7519 section 4.1.3). ``token_types`` lists accepted JOSE ``typ``
     values (``None`` for absent); ``algorithms`` narrows what the keys allow.
-    ``leeway`` (default 0) forgives a clock behind the issuer's for ``exp``, ``nbf``
-    and ``iat``; ``clock_skew`` (default 10 s, as FAPI 2.0 advises) only lets ``nbf``
-    and ``iat`` lie that far in the future, so ``exp`` stays strict. Tokens longer than
-    ``max_token_bytes`` (default 16 KiB: Entra ID tokens with 200 groups reach ~11 KB)
-    are refused before parsing (reason ``too_large``).
+    ``leeway`` (default 0) applies to ``exp``, ``nbf`` and ``iat``; ``clock_skew``
+    (10 s, as FAPI 2.0 advises) lets only ``nbf``/``iat`` lie ahead, ``exp`` stays strict.
+    Tokens over ``max_token_bytes`` (16 KiB: Entra ID's reach ~11 KB) are ``too_large``.
     With a ``denylist``, every request also checks that neither the token's ``jti``
     nor its session ``sid`` was revoked.
 
