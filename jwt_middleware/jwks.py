@@ -20,7 +20,7 @@ import httpx
 from . import _fork, _http
 from ._jwks_cache import Fetch, KeyCache, Unavailable, Use, Wait
 from .errors import ConfigurationError, KeysUnavailable
-from .keys import Claims, Header, KeySet, StaticKey, _configured_algorithms
+from .keys import Claims, Header, KeySet, StaticKey, configured_algorithms
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -109,7 +109,7 @@ class RemoteJWKS:
             raise ConfigurationError("max_stale must be a non-negative number of seconds")
         if not isinstance(max_bytes, int) or max_bytes < 1024:
             raise ConfigurationError("max_bytes must be an int of at least 1024")
-        self._algorithms = _configured_algorithms(algorithms)
+        self._algorithms = configured_algorithms(algorithms)
         self._jwks_url = url
         self._issuer = issuer
         self._discovered_at: float | None = None

@@ -317,7 +317,7 @@ class KeySet:
         skip_invalid: bool = False,
         algorithms: Iterable[str] | None = None,
     ) -> None:
-        wanted = _configured_algorithms(algorithms)
+        wanted = configured_algorithms(algorithms)
         loaded: list[StaticKey] = []
         for index, entry in enumerate(_jwks_entries(keys)):
             try:
@@ -369,7 +369,8 @@ class KeySet:
         return f"KeySet({list(self._keys)!r})"
 
 
-def _configured_algorithms(algorithms: Iterable[str] | None) -> frozenset[str] | None:
+def configured_algorithms(algorithms: Iterable[str] | None) -> frozenset[str] | None:
+    """The algorithms a user configured (one name or several), checked; None for none."""
     if algorithms is None:
         return None
     chosen = frozenset((algorithms,) if isinstance(algorithms, str) else algorithms)
