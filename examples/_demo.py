@@ -37,7 +37,7 @@ from jwt_middleware import (
     TokenPair,
     Verifier,
 )
-from jwt_middleware.revocation import Denylist
+from jwt_middleware._revocation import Denylist
 
 ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE = "access_token", "refresh_token", "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"

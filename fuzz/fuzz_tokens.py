@@ -16,8 +16,8 @@ import atheris
 
 with atheris.instrument_imports():
     from jwt_middleware import AuthError, BearerHeader, Cookie, MalformedToken, StaticKey, Verifier
-    from jwt_middleware.compact import parse
-    from jwt_middleware.issuer import TokenIssuer
+    from jwt_middleware._compact import parse
+    from jwt_middleware._issuing import TokenIssuer
     from jwt_middleware.wsgi import JWTMiddleware
 
 SECRET = b"fuzzing secret, thirty-two bytes or more"

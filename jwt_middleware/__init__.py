@@ -13,6 +13,25 @@ try:
 except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree, not installed
     __version__ = "0+unknown"
 
+from ._identity import AnonymousUser, TokenCredentials, TokenUser
+from ._issuing import TokenIssuer, TokenPair
+from ._key_resolver import KeyResolver
+from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
+from ._policy import (
+    CLAIMS_KEY,
+    HEADER_KEY,
+    SCOPES_KEY,
+    Allowed,
+    AuthEvent,
+    AuthPolicy,
+    Rejected,
+)
+from ._remote_jwks import RemoteJWKS
+from ._resolvers import IssuerKeys
+from ._responses import ErrorResponse
+from ._revocation import Denylist, MemoryDenylist, RedisDenylist
+from ._sources import BearerHeader, Cookie, Header, TokenSource
+from ._verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
 from .errors import (
     AuthError,
     BadSignature,
@@ -39,24 +58,6 @@ from .errors import (
     VerificationFailed,
     WrongTokenType,
 )
-from .identity import AnonymousUser, TokenCredentials, TokenUser
-from .issuer import TokenIssuer, TokenPair
-from .issuers import IssuerKeys
-from .jwks import RemoteJWKS
-from .keys import SUPPORTED_ALGORITHMS, KeyResolver, KeySet, StaticKey
-from .policy import (
-    CLAIMS_KEY,
-    HEADER_KEY,
-    SCOPES_KEY,
-    Allowed,
-    AuthEvent,
-    AuthPolicy,
-    Rejected,
-)
-from .responses import ErrorResponse
-from .revocation import Denylist, MemoryDenylist, RedisDenylist
-from .sources import BearerHeader, Cookie, Header, TokenSource
-from .verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
 
 __all__ = [
     "Allowed",

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
 from typing import Any, Unpack
 
-from .identity import ANONYMOUS, TokenCredentials, TokenUser
-from .policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
-from .request import RequestView
-from .responses import ErrorResponse
-from .verifier import VerifiedToken, Verifier
+from ._identity import ANONYMOUS, TokenCredentials, TokenUser
+from ._policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from ._request import RequestView
+from ._responses import ErrorResponse
+from ._verifier import VerifiedToken, Verifier
 
 __all__ = ["JWTMiddleware"]
 
@@ -88,16 +88,16 @@ def _raw_name(name: str) -> bytes:
 
 
 class JWTMiddleware:
-    """Wraps an ASGI app; keyword arguments as :class:`~jwt_middleware.policy.AuthPolicy`."""
+    """Wraps an ASGI app; keyword arguments as :class:`~jwt_middleware._policy.AuthPolicy`."""
 
     def __init__(
         self, app: ASGIApp, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]
     ) -> None:
         self.app = app
         self.policy = AuthPolicy(verifier, **options)
-        header = self.policy.fast_header
+        header = self.policy._fast_header
         self._fast_name = header.encode("latin-1") if header else None
-        self._needs_io = verifier.needs_io
+        self._needs_io = verifier._needs_io
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -150,7 +150,7 @@ class JWTMiddleware:
                 found = value
         if found is None:
             return None
-        return self.policy.fast_token(
+        return self.policy._fast_token(
             found.decode("latin-1"), scope.get("method", ""), scope.get("query_string", b"")
         )
 

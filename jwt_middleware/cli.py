@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from . import __version__, inspection, keyfiles
+from . import __version__, _inspection, _keyfiles
+from ._issuing import RESERVED_CLAIMS, TokenIssuer
+from ._keys import SUPPORTED_ALGORITHMS
+from ._remote_jwks import RemoteJWKS
+from ._resolvers import Keys
+from ._verifier import Verifier
 from .errors import AuthError, ConfigurationError
-from .issuer import RESERVED_CLAIMS, TokenIssuer
-from .jwks import RemoteJWKS
-from .keys import SUPPORTED_ALGORITHMS
-from .verifier import Verifier
 
 USAGE_ERROR, INVALID = 2, 1
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
@@ -54,13 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def keygen(args: argparse.Namespace, out: Output) -> int:
-    key = keyfiles.generate(args.alg, kid=args.kid, rsa_bits=args.bits)
+    key = _keyfiles.generate(args.alg, kid=args.kid, rsa_bits=args.bits)
     if args.print_private:
         out.stdout.write(key.private_text)
         if key.public_jwks is not None:
             out.stdout.write(json.dumps(key.public_jwks, indent=2) + "\n")
         return 0
-    files = keyfiles.write(key, Path(args.out), force=args.force)
+    files = _keyfiles.write(key, Path(args.out), force=args.force)
     for file in files:
         mode = "0600, keep it secret" if file.private else "0644, publish it"
         out.say(f"wrote {file.path} ({file.description}, mode {mode})")
@@ -74,7 +75,7 @@ def keygen(args: argparse.Namespace, out: Output) -> int:
 
 
 def issue(args: argparse.Namespace, out: Output) -> int:
-    key = keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
+    key = _keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
     if not key.can_sign:
         raise UsageError(f"{args.key} holds no secret or private key: it cannot sign")
     # A PEM or a JWK without alg allows a family: the smallest hash (RS256, HS256) unless
@@ -100,7 +101,7 @@ def issue(args: argparse.Namespace, out: Output) -> int:
 
 
 def inspect(args: argparse.Namespace, out: Output) -> int:
-    report = inspection.inspect(_token(args.token))
+    report = _inspection.inspect_token(_token(args.token))
     status = _report_problems(args.token, report.problems, out)
     if args.json:
         out.stdout.write(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
@@ -146,7 +147,7 @@ def _looks_like_a_file(argument: str) -> bool:
 def verify(args: argparse.Namespace, out: Output) -> int:
     token = _token(args.token)
     if args.key:
-        keys: object = keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
+        keys: Keys = _keyfiles.load_key(Path(args.key), algorithm=args.alg, kid=args.kid)
     elif args.jwks:
         keys = RemoteJWKS(args.jwks, timeout=args.timeout)
     else:
@@ -210,7 +211,7 @@ def _token(argument: str | None) -> str:
 
 
 def _unverified_alg(token: str) -> str | None:
-    header = inspection.inspect(token).header or {}
+    header = _inspection.inspect_token(token).header or {}
     alg = header.get("alg")
     return alg if isinstance(alg, str) else None
 

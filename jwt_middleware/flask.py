@@ -12,9 +12,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, request
 
+from ._policy import CLAIMS_KEY, SCOPES_KEY
+from ._responses import SCOPE_TOKEN, render
 from .errors import AuthError, ConfigurationError, InsufficientScope, MissingToken
-from .policy import CLAIMS_KEY, SCOPES_KEY
-from .responses import SCOPE_TOKEN, render
 
 P = ParamSpec("P")
 R = TypeVar("R")

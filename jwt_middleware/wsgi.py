@@ -14,10 +14,10 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Unpack
 
+from ._policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from ._request import RequestView
+from ._verifier import Verifier
 from .errors import ConfigurationError
-from .policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
-from .request import RequestView
-from .verifier import Verifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -61,7 +61,7 @@ def _environ_key(name: str) -> str:
 
 
 class JWTMiddleware:
-    """Wraps a WSGI app; keyword arguments as :class:`~jwt_middleware.policy.AuthPolicy`."""
+    """Wraps a WSGI app; keyword arguments as :class:`~jwt_middleware._policy.AuthPolicy`."""
 
     def __init__(
         self, app: WSGIApplication, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]
@@ -73,7 +73,7 @@ class JWTMiddleware:
                 "the verifier's key resolver is async-only; use jwt_middleware.asgi, "
                 "or give a synchronous resolver"
             )
-        header = self.policy.fast_header
+        header = self.policy._fast_header
         self._fast_key = _environ_key(header) if header else None
         if self.policy.warm_start:
             # Fetch remote keys now, off the server's start-up path; requests that come
@@ -88,7 +88,7 @@ class JWTMiddleware:
         token = (
             None
             if credentials is None
-            else self.policy.fast_token(
+            else self.policy._fast_token(
                 credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
             )
         )

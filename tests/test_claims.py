@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jwt_middleware import ExpiredToken, InvalidClaims, NotYetValid
-from jwt_middleware.claims import ClaimRules, scopes_of
+from jwt_middleware._claims import ClaimRules, scopes_of
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 
+from jwt_middleware._keyfiles import file_stem
 from jwt_middleware.cli import duration
-from jwt_middleware.keyfiles import file_stem
 
 from .conftest import b64url
 from .docserver import DocumentServer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jwt_middleware import MalformedToken
+from jwt_middleware._compact import json_object, parse
 from jwt_middleware._encoding import b64url_decode
-from jwt_middleware.compact import json_object, parse
 
 from .conftest import b64url
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jwt_middleware.csrf import normalize_origin
+from jwt_middleware._csrf import normalize_origin
 
 
 @pytest.mark.parametrize(

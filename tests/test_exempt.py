@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jwt_middleware.exempt import ExemptPaths
+from jwt_middleware._exempt import ExemptPaths
 
 
 @pytest.mark.parametrize(

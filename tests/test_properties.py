@@ -22,7 +22,7 @@ from jwt_middleware import (
     StaticKey,
     Verifier,
 )
-from jwt_middleware.compact import parse
+from jwt_middleware._compact import parse
 
 from .conftest import NOW, ASGIAdapterClient, WSGIAdapterClient, sign_raw
 

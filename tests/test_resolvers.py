@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jwt_middleware import ConfigurationError, KeySet, StaticKey
-from jwt_middleware.resolvers import CallableResolver, as_resolver
+from jwt_middleware._resolvers import CallableResolver, as_resolver
 
 from .conftest import Keys, pem_public
 from .helpers import rsa_jwk

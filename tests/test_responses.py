@@ -14,7 +14,7 @@ from jwt_middleware import (
     KeysUnavailable,
     MissingToken,
 )
-from jwt_middleware.responses import render
+from jwt_middleware._responses import render
 
 
 @pytest.mark.parametrize(

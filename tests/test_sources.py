@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jwt_middleware import BearerHeader, ConfigurationError, Cookie, Header, InvalidRequest
-from jwt_middleware.request import RequestView
-from jwt_middleware.sources import is_b64token, query_carries_token
+from jwt_middleware._request import RequestView
+from jwt_middleware._sources import is_b64token, query_carries_token
 
 
 class View(RequestView):

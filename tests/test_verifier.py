@@ -209,10 +209,10 @@ def test_needs_io_only_for_keys_or_denylists_that_wait(keys: Keys) -> None:
     from jwt_middleware import IssuerKeys, MemoryDenylist, RedisDenylist, RemoteJWKS
 
     key = keys.verification_key("HS256")
-    assert not Verifier(key).needs_io
-    assert not Verifier(KeySet([key])).needs_io
-    assert not Verifier(key, denylist=MemoryDenylist()).needs_io
-    assert Verifier(key, denylist=RedisDenylist("redis://127.0.0.1:1")).needs_io
-    assert Verifier(RemoteJWKS("https://idp.example/jwks")).needs_io
-    assert Verifier(IssuerKeys({"https://idp/": key})).needs_io
-    assert Verifier(lambda header, claims: key).needs_io
+    assert not Verifier(key)._needs_io
+    assert not Verifier(KeySet([key]))._needs_io
+    assert not Verifier(key, denylist=MemoryDenylist())._needs_io
+    assert Verifier(key, denylist=RedisDenylist("redis://127.0.0.1:1"))._needs_io
+    assert Verifier(RemoteJWKS("https://idp.example/jwks"))._needs_io
+    assert Verifier(IssuerKeys({"https://idp/": key}))._needs_io
+    assert Verifier(lambda header, claims: key)._needs_io

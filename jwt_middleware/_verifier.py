@@ -1,6 +1,6 @@
 """The verification pipeline: one sans-IO core, a sync and an async driver.
 
-``verify_shared`` and ``averify_shared`` (under ``verify``/``verify_token`` and their
+``_verify_shared`` and ``_averify_shared`` (under ``verify``/``verify_token`` and their
 async twins) differ only where they call the key resolver and the denylist (the only
 I/O); parsing, header checks, signature and claim checks are the same pure methods.
 """
@@ -12,9 +12,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from . import compact
-from .cache import CachedToken, TokenCache
-from .claims import ClaimRules, scopes_of, string_set
+from . import _compact
+from ._claims import ClaimRules, scopes_of, string_set
+from ._key_resolver import KeyResolver, fetches_keys
+from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey, configured_algorithms
+from ._resolvers import CallableResolver, Keys, as_resolver
+from ._revocation import Denylist, MemoryDenylist, denylist_entries
+from ._token_cache import CachedToken, TokenCache
 from .errors import (
     AuthError,
     BadSignature,
@@ -25,15 +29,6 @@ from .errors import (
     UnknownKey,
     WrongTokenType,
 )
-from .keys import (
-    SUPPORTED_ALGORITHMS,
-    KeyResolver,
-    KeySet,
-    StaticKey,
-    configured_algorithms,
-)
-from .resolvers import as_resolver
-from .revocation import Denylist, MemoryDenylist, denylist_entries
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -45,7 +40,7 @@ DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 
 class VerifiedToken(NamedTuple):
     """A token whose signature and claims were checked, and the scopes it grants
-    (``scope`` or ``scp``, see :func:`~jwt_middleware.claims.scopes_of`)."""
+    (``scope`` or ``scp``, see :func:`~jwt_middleware._claims.scopes_of`)."""
 
     header: dict[str, Any]
     claims: dict[str, Any]
@@ -76,7 +71,7 @@ class Verifier:
 
     def __init__(
         self,
-        keys: object,
+        keys: Keys,
         *,
         algorithms: Iterable[str] | None = None,
         issuer: str | Iterable[str] | None = None,
@@ -123,9 +118,17 @@ class Verifier:
         # Caching needs to know when keys change; a resolver that cannot say (a plain
         # function) is not cached.
         cacheable = cache_size and self._generation() is not None
+        if cache_size and not cacheable and not isinstance(self._resolver, CallableResolver):
+            logger.info(
+                "%r reports no key generation: verified tokens are not cached "
+                "(see KeyResolver.generation)",
+                self._resolver,
+            )
         self._cache = TokenCache(cache_size, cache_ttl) if cacheable else None
-        # What cached_shared may answer from alone: nothing when the denylist must be asked.
+        # What _cached_shared may answer from alone: nothing when the denylist must be asked.
         self._fast_cache = self._cache if denylist is None else None
+        # False when verifying never waits on anything (keys held in memory, and no
+        # denylist or one in memory): the ASGI adapter then calls the sync path directly.
         self._needs_io = not self._keys_in_memory or not (
             denylist is None or isinstance(denylist, MemoryDenylist)
         )
@@ -144,55 +147,46 @@ class Verifier:
         return self._resolver
 
     @property
-    def needs_io(self) -> bool:
-        """False when verifying never waits on anything (keys held in memory, and no
-        denylist or one in memory): the ASGI adapter then calls the sync path directly
-        instead of awaiting the async one."""
-        return self._needs_io
-
-    @property
     def supports_sync(self) -> bool:
         """False when the key resolver can only run under an event loop (ASGI)."""
-        return bool(getattr(self._resolver, "supports_sync", True))
+        return self._resolver.supports_sync
 
     @property
     def can_prefetch(self) -> bool:
         """True when the key resolver fetches keys that can be loaded ahead of time."""
-        return hasattr(self._resolver, "prefetch") or hasattr(self._resolver, "aprefetch")
+        return fetches_keys(self._resolver)
 
     def prefetch(self) -> bool:
         """Load remote keys now (WSGI warm start); never raises, True when keys are ready."""
-        prefetch = getattr(self._resolver, "prefetch", None)
         try:
-            return bool(prefetch()) if prefetch is not None else True
+            return bool(self._resolver.prefetch())
         except Exception:  # a warm start must never stop the service from starting
             logger.exception("loading keys at start-up failed; they load on first use")
             return False
 
     async def aprefetch(self) -> bool:
         """Load remote keys now (ASGI lifespan warm start); never raises."""
-        aprefetch = getattr(self._resolver, "aprefetch", None)
         try:
-            return bool(await aprefetch()) if aprefetch is not None else True
+            return bool(await self._resolver.aprefetch())
         except Exception:  # a warm start must never stop the service from starting
             logger.exception("loading keys at start-up failed; they load on first use")
             return False
 
     def verify(self, token: str) -> dict[str, Any]:
         """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""
-        return dict(self.verify_shared(token).claims)
+        return dict(self._verify_shared(token).claims)
 
     async def averify(self, token: str) -> dict[str, Any]:
-        return dict((await self.averify_shared(token)).claims)
+        return dict((await self._averify_shared(token)).claims)
 
     def verify_token(self, token: str) -> VerifiedToken:
         """:meth:`verify`, with the header and the scopes; the dicts are yours to change."""
-        return _own(self.verify_shared(token))
+        return _own(self._verify_shared(token))
 
     async def averify_token(self, token: str) -> VerifiedToken:
-        return _own(await self.averify_shared(token))
+        return _own(await self._averify_shared(token))
 
-    def verify_shared(self, token: str) -> VerifiedToken:
+    def _verify_shared(self, token: str) -> VerifiedToken:
         """:meth:`verify_token` without the copies: the result may be the cache's own
         and must not be changed. For the adapters, which copy what they hand the app."""
         cached = self._cached(token)
@@ -213,7 +207,7 @@ class Verifier:
         self._remember(token, verified, window, generation)
         return verified
 
-    async def averify_shared(self, token: str) -> VerifiedToken:
+    async def _averify_shared(self, token: str) -> VerifiedToken:
         cached = self._cached(token)
         if cached is not None:
             if self._denylist is not None:
@@ -239,9 +233,9 @@ class Verifier:
         self._remember(token, verified, window, generation)
         return verified
 
-    def cached_shared(self, token: str) -> VerifiedToken | None:
+    def _cached_shared(self, token: str) -> VerifiedToken | None:
         """The cache's token if it is acceptable right now without asking anyone (no
-        denylist configured), shared as in :meth:`verify_shared`. None means "take the
+        denylist configured), shared as in :meth:`_verify_shared`. None means "take the
         full path", which also reports every refusal. For the adapters' fast path."""
         cache = self._fast_cache
         if cache is None:
@@ -252,8 +246,7 @@ class Verifier:
     # -- the verified-token cache (pure) ----------------------------------------------
 
     def _generation(self) -> int | None:
-        generation: int | None = getattr(self._resolver, "generation", None)
-        return generation
+        return self._resolver.generation
 
     def _cached(self, token: str) -> CachedToken | None:
         """A cached entry usable now. An expired one is dropped, and the full path
@@ -278,12 +271,12 @@ class Verifier:
 
     # -- the pure steps ------------------------------------------------------------
 
-    def _parse(self, token: str) -> compact.ParsedToken:
-        segments = compact.split(token, self._max_token_bytes)
+    def _parse(self, token: str) -> _compact.ParsedToken:
+        segments = _compact.split(token, self._max_token_bytes)
         known = self._checked_headers.get(segments.header)
-        header = known if known is not None else compact.decode_object(segments.header, "header")
-        claims = compact.decode_object(segments.payload, "payload")
-        signature = compact.decode_signature(segments.signature)
+        header = known if known is not None else _compact.decode_object(segments.header, "header")
+        claims = _compact.decode_object(segments.payload, "payload")
+        signature = _compact.decode_signature(segments.signature)
         if known is None:
             try:
                 self._check_header(header)
@@ -291,7 +284,7 @@ class Verifier:
                 _add_context(error, header, claims)
                 raise
             self._remember_header(segments.header, header)
-        return compact.ParsedToken(header, claims, segments.signing_input, signature)
+        return _compact.ParsedToken(header, claims, segments.signing_input, signature)
 
     def _remember_header(self, segment: bytes, header: dict[str, Any]) -> None:
         """Tokens from one issuer share one header segment: decode and check it once.
@@ -325,7 +318,7 @@ class Verifier:
             raise WrongTokenType(f"typ {typ[:20]!r} is not accepted" if typ else "typ is required")
 
     def _finish(
-        self, parsed: compact.ParsedToken, keys: Sequence[StaticKey]
+        self, parsed: _compact.ParsedToken, keys: Sequence[StaticKey]
     ) -> tuple[VerifiedToken, tuple[float, float]]:
         """Check the signature, then the claims: the verified token, and the window
         (not before, until) its claims stay acceptable in."""
@@ -380,9 +373,9 @@ def _media_type(value: str) -> str:
     return lowered.removeprefix("application/")
 
 
-def _issuers(configured: frozenset[str] | None, resolver: object) -> frozenset[str] | None:
+def _issuers(configured: frozenset[str] | None, resolver: KeyResolver) -> frozenset[str] | None:
     """With per-issuer keys, the verified iss must be one of their issuers."""
-    keyed: frozenset[str] | None = getattr(resolver, "issuers", None)
+    keyed = resolver.issuers
     if keyed is None:
         return configured
     if configured is None:

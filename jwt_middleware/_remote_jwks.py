@@ -1,7 +1,7 @@
 """Keys from a JWKS URL (or found through OIDC discovery): cached, rotated, flood-proof,
 outage-tolerant, and never blocking the event loop.
 
-The decisions live in the sans-IO :class:`~jwt_middleware._jwks_cache.KeyCache`; this
+The decisions live in the sans-IO :class:`~jwt_middleware._key_cache.KeyCache`; this
 module only performs the fetch it asks for, with a blocking httpx client under WSGI and
 an async one under ASGI, and hands the result back.
 """
@@ -18,9 +18,10 @@ from typing import Any, TypedDict, Unpack
 import httpx
 
 from . import _fork, _http
-from ._jwks_cache import Fetch, KeyCache, Unavailable, Use, Wait
+from ._key_cache import Fetch, KeyCache, Unavailable, Use, Wait
+from ._key_resolver import Claims, JOSEHeader, KeyResolver
+from ._keys import KeySet, StaticKey, configured_algorithms
 from .errors import ConfigurationError, KeysUnavailable
-from .keys import Claims, Header, KeySet, StaticKey, configured_algorithms
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -48,8 +49,8 @@ class RemoteJWKSOptions(TypedDict, total=False):
     clock: Callable[[], float]
 
 
-class RemoteJWKS:
-    """A :class:`~jwt_middleware.keys.KeyResolver` over a JWKS URL.
+class RemoteJWKS(KeyResolver):
+    """A :class:`~jwt_middleware.KeyResolver` over a JWKS URL.
 
     - ``cache_ttl``: seconds keys stay fresh when the server sends no ``max-age``; a
       ``Cache-Control: max-age`` is honoured, clamped to ``[min_ttl, max_ttl]``.
@@ -65,8 +66,6 @@ class RemoteJWKS:
     A token whose ``kid`` is unknown triggers one refetch (rotation); still unknown, it
     is a 401. With no usable keys the answer is :class:`KeysUnavailable` (a 503).
     """
-
-    supports_sync = True
 
     def __init__(self, url: str, **options: Unpack[RemoteJWKSOptions]) -> None:
         self._setup(_http.check_url(url, "JWKS URL"), None, **options)
@@ -154,7 +153,7 @@ class RemoteJWKS:
 
     # -- sync driver (WSGI) -----------------------------------------------------------
 
-    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    def resolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         kid = _kid(header)
         decision = self._cache.decide(kid, self._clock())
         if isinstance(decision, Fetch):
@@ -190,7 +189,7 @@ class RemoteJWKS:
 
     # -- async driver (ASGI) ----------------------------------------------------------
 
-    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    async def aresolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         kid = _kid(header)
         decision = self._cache.decide(kid, self._clock())
         if isinstance(decision, Fetch):
@@ -303,7 +302,7 @@ def _known(url: str | None) -> str:
     return url
 
 
-def _kid(header: Header) -> str | None:
+def _kid(header: JOSEHeader) -> str | None:
     kid = header.get("kid")
     return kid if isinstance(kid, str) else None
 

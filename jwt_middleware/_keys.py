@@ -1,4 +1,4 @@
-"""Keys, key sets and the resolver protocol.
+"""Keys and key sets: the resolvers over keys held in memory.
 
 The algorithm a token may use comes from the key, never from the token (RFC 8725
 section 3.1): an ``oct`` key verifies HS*, an RSA key RS*, an EC key the one ES*
@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, TypeAlias
 
 from . import _jose
 from ._encoding import b64url_decode
+from ._key_resolver import Claims, JOSEHeader, KeyResolver
 from .errors import ConfigurationError
 
 logger = logging.getLogger("jwt_middleware")
@@ -40,15 +41,13 @@ _SUPPORTED_CURVES = {"EC": frozenset(EC_ALGORITHMS.values()), "OKP": frozenset({
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3
 
 KeyMaterial: TypeAlias = "str | bytes | Mapping[str, Any]"
-Header: TypeAlias = Mapping[str, Any]
-Claims: TypeAlias = Mapping[str, Any]
 
 
 class _UnsupportedKey(ConfigurationError):
     """A well-formed key this library does not verify with (skipped inside key sets)."""
 
 
-class StaticKey:
+class StaticKey(KeyResolver):
     """One verification key, built once.
 
     ``material`` is an HMAC secret (str or bytes), a PEM public key, private key or
@@ -65,7 +64,6 @@ class StaticKey:
     """What the key may verify when configuration asks for it: for an RSA key whose
     algorithm was not pinned (a JWK without ``alg``, an inferred PEM), RS* and PS*,
     while :attr:`algorithms` (what it verifies by default) is RS* alone."""
-    supports_sync = True
     generation = 0  # a static key never changes (see the Verifier's token cache)
 
     def __init__(
@@ -141,13 +139,13 @@ class StaticKey:
         return key is not None and _jose.verify_signature(key, signing_input, signature)
 
     # A single key is its own resolver.
-    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    def resolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         token_kid = header.get("kid")
         if self.kid is not None and token_kid is not None and token_kid != self.kid:
             return ()
         return (self,)
 
-    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    async def aresolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         return self.resolve(header, claims)
 
     def __repr__(self) -> str:
@@ -281,20 +279,7 @@ def _asymmetric_keys(
     return verifiers, signers, family
 
 
-@runtime_checkable
-class KeyResolver(Protocol):
-    """Finds the candidate keys for a token from its (unverified) header and claims.
-
-    ``resolve`` serves WSGI, ``aresolve`` ASGI. Only keys whose ``kid`` matches may
-    be returned: the verifier does not try a whole key set in turn.
-    """
-
-    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]: ...
-
-    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]: ...
-
-
-class KeySet:
+class KeySet(KeyResolver):
     """A static JWKS (``{"keys": [...]}``) or a list of keys, selected by ``kid``.
 
     ``algorithms`` narrows the keys to those algorithms, and lets RSA keys without
@@ -307,7 +292,6 @@ class KeySet:
     A set left with no usable key is always an error.
     """
 
-    supports_sync = True
     generation = 0  # a static set never changes
 
     def __init__(
@@ -353,13 +337,13 @@ class KeySet:
     def keys(self) -> tuple[StaticKey, ...]:
         return self._keys
 
-    def resolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    def resolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         kid = header.get("kid")
         if kid is None:
             return self._keys if len(self._keys) == 1 else ()
         return self._by_kid.get(kid, ())
 
-    async def aresolve(self, header: Header, claims: Claims) -> Sequence[StaticKey]:
+    async def aresolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]:
         return self.resolve(header, claims)
 
     def __len__(self) -> int:

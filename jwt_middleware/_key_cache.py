@@ -1,4 +1,4 @@
-"""The key cache behind :class:`~jwt_middleware.jwks.RemoteJWKS`, as a sans-IO state machine.
+"""The key cache behind :class:`~jwt_middleware.RemoteJWKS`, as a sans-IO state machine.
 
 It never fetches; it tells its driver what to do for a token's ``kid`` at time ``now``:
 
@@ -22,7 +22,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .keys import KeySet, StaticKey
+from ._keys import KeySet, StaticKey
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ import re
 from typing import Protocol
 from urllib.parse import unquote_plus
 
+from ._request import RequestView
 from .errors import ConfigurationError, InvalidRequest
-from .request import RequestView
 
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
@@ -42,12 +42,12 @@ class BearerHeader:
             raise ConfigurationError("the scheme must be an HTTP token such as 'Bearer'")
         self._scheme = scheme.lower()
         self._joined_marker = f",{self._scheme} "
-        self._fast_prefix = scheme + " "
+        self._prefix = scheme + " "
 
     @property
-    def fast_prefix(self) -> tuple[str, str]:
+    def _fast_prefix(self) -> tuple[str, str]:
         """(header name, "Scheme ") for the adapters' fast path."""
-        return self._name, self._fast_prefix
+        return self._name, self._prefix
 
     def extract(self, request: RequestView) -> str | None:
         values = request.header_values(self._name)
@@ -56,8 +56,8 @@ class BearerHeader:
         if len(values) > 1:
             raise InvalidRequest("more than one Authorization header")
         value = values[0]
-        if value.startswith(self._fast_prefix):  # the usual "Bearer <token>", at once
-            token = value[len(self._fast_prefix) :]
+        if value.startswith(self._prefix):  # the usual "Bearer <token>", at once
+            token = value[len(self._prefix) :]
             if is_b64token(token):
                 return token
         value = value.strip(" \t")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jwt_middleware import KeySet
-from jwt_middleware._jwks_cache import Fetch, KeyCache, Unavailable, Use, Wait
+from jwt_middleware._key_cache import Fetch, KeyCache, Unavailable, Use, Wait
 
 from .conftest import Keys
 

@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ._encoding import b64url_encode
-from .errors import ConfigurationError
-from .keys import (
+from ._keys import (
     EC_ALGORITHMS,
     EDDSA_ALGORITHMS,
     HMAC_ALGORITHMS,
@@ -32,6 +31,7 @@ from .keys import (
     SUPPORTED_ALGORITHMS,
     StaticKey,
 )
+from .errors import ConfigurationError
 
 _CURVES: dict[str, ec.EllipticCurve] = {
     "P-256": ec.SECP256R1(),

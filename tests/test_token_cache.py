@@ -20,7 +20,7 @@ from jwt_middleware import (
     UnknownKey,
     Verifier,
 )
-from jwt_middleware.cache import TokenCache
+from jwt_middleware._token_cache import TokenCache
 
 from .conftest import NOW, AdapterClient, FakeClock, Keys, TokenFactory
 from .docserver import DocumentServer

@@ -24,7 +24,7 @@ from jwt_middleware import (
     Verifier,
     WrongTokenType,
 )
-from jwt_middleware.compact import parse
+from jwt_middleware._compact import parse
 
 from .conftest import NOW, AdapterClient, FakeClock, Keys, pem_private, pem_public
 from .helpers import bearer

@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypedDict
 
-from .csrf import CSRFCheck
+from ._csrf import CSRFCheck
+from ._exempt import ExemptPaths
+from ._request import RequestView
+from ._responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
+from ._sources import BearerHeader, TokenSource, query_carries_token
+from ._verifier import VerifiedToken, Verifier
 from .errors import (
     AuthError,
     ConfigurationError,
@@ -22,11 +27,6 @@ from .errors import (
     MissingToken,
     VerificationFailed,
 )
-from .exempt import ExemptPaths
-from .request import RequestView
-from .responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
-from .sources import BearerHeader, TokenSource, query_carries_token
-from .verifier import VerifiedToken, Verifier
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -182,21 +182,23 @@ class AuthPolicy:
         self._error_response = error_response
         self._on_decision = on_decision
         self._fast = self._fast_path()
-        self._fast_prefix = self._fast[1] if self._fast is not None else None
+        self._fast_scheme = self._fast[1] if self._fast is not None else None
         self.warm_start = bool(warm_start) and verifier.can_prefetch
 
     @property
-    def fast_header(self) -> str | None:
+    def _fast_header(self) -> str | None:
         """The header the adapters' fast path reads (lower case), or None when the
         configuration needs the full path for every request."""
         return self._fast[0] if self._fast is not None else None
 
-    def fast_token(self, credentials: str, method: str, query: str | bytes) -> VerifiedToken | None:
+    def _fast_token(
+        self, credentials: str, method: str, query: str | bytes
+    ) -> VerifiedToken | None:
         """The common case, a token seen before, decided without building a request
-        view: ``credentials`` is the one value of :attr:`fast_header`. The token is the
+        view: ``credentials`` is the one value of :attr:`_fast_header`. The token is the
         cache's own (read-only, as :attr:`Allowed.token`). None means "take the full
         path" (which also produces every refusal), never "refuse"."""
-        prefix = self._fast_prefix
+        prefix = self._fast_scheme
         if (
             prefix is None
             or query
@@ -205,7 +207,7 @@ class AuthPolicy:
             or logger.isEnabledFor(logging.DEBUG)  # the full path logs each decision
         ):
             return None
-        verified = self.verifier.cached_shared(credentials[len(prefix) :])
+        verified = self.verifier._cached_shared(credentials[len(prefix) :])
         if verified is None or (self._required_scopes and not self._has_scopes(verified)):
             return None
         return verified
@@ -215,7 +217,7 @@ class AuthPolicy:
         if not isinstance(step, _Pending):
             return step
         try:
-            verified = self.verifier.verify_shared(step.token)
+            verified = self.verifier._verify_shared(step.token)
             return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -225,7 +227,7 @@ class AuthPolicy:
         if not isinstance(step, _Pending):
             return step
         try:
-            verified = await self.verifier.averify_shared(step.token)
+            verified = await self.verifier._averify_shared(step.token)
             return self._complete(request, verified, step.source)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -240,7 +242,7 @@ class AuthPolicy:
             return None
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
-        return self._sources[0].fast_prefix
+        return self._sources[0]._fast_prefix
 
     # -- pure steps -----------------------------------------------------------------
 

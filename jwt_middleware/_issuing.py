@@ -18,8 +18,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._claims import scopes_of
 from ._encoding import b64url_encode
-from .claims import scopes_of
+from ._keys import EDDSA_ALGORITHMS, StaticKey
+from ._responses import SCOPE_TOKEN
+from ._revocation import Denylist, MemoryDenylist, session_entry, token_entry
+from ._verifier import Verifier
 from .errors import (
     ConfigurationError,
     ExpiredToken,
@@ -28,10 +32,6 @@ from .errors import (
     RevokedToken,
     WrongTokenType,
 )
-from .keys import EDDSA_ALGORITHMS, StaticKey
-from .responses import SCOPE_TOKEN
-from .revocation import Denylist, MemoryDenylist, session_entry, token_entry
-from .verifier import Verifier
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REFRESH_TOKEN_TYPE = "refresh+jwt"

@@ -19,8 +19,8 @@ import hmac
 import re
 from collections.abc import Iterable
 
+from ._request import RequestView
 from .errors import ConfigurationError, InvalidRequest
-from .request import RequestView
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _TRUSTED_FETCH_SITES = frozenset({"same-origin", "none"})

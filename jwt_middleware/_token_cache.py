@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .verifier import VerifiedToken
+    from ._verifier import VerifiedToken
 
 
 class CachedToken(NamedTuple):

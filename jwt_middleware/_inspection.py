@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .keys import HMAC_ALGORITHMS
+from ._keys import HMAC_ALGORITHMS
 
 ACCESS_TOKEN_MAX_LIFETIME = 15 * 60
 TIME_CLAIMS = ("iat", "nbf", "exp")
@@ -66,7 +66,7 @@ class Inspection:
         }
 
 
-def inspect(token: str, now: float | None = None) -> Inspection:
+def inspect_token(token: str, now: float | None = None) -> Inspection:
     now = time.time() if now is None else now
     parts = token.strip().split(".")
     if len(parts) == 5:
