@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -174,12 +174,13 @@ class RemoteJWKS(KeyResolver):
         return self._cache.is_fresh(self._clock())
 
     def _refresh(self) -> None:
+        flow = self._refresh_flow()
         try:
-            url = self._jwks_url
-            if self._needs_discovery():
-                discovery = _http.fetch(self._discovery_url, self._options, self._client)
-                url = self._accept_discovery(discovery)
-            self._accept(_http.fetch(_known(url), self._options, self._client))
+            url = next(flow)
+            while True:
+                url = flow.send(_http.fetch(url, self._options, self._client))
+        except StopIteration:
+            pass
         except Exception as exc:  # a failed fetch is an outage, never the request's error
             self._failed(exc)
         finally:
@@ -225,20 +226,27 @@ class RemoteJWKS(KeyResolver):
             await asyncio.sleep(0.02)
 
     async def _arefresh(self) -> None:
+        flow = self._refresh_flow()
         try:
-            url = self._jwks_url
-            if self._needs_discovery():
-                discovery = await _http.afetch(
-                    self._discovery_url, self._options, self._async_client
-                )
-                url = self._accept_discovery(discovery)
-            self._accept(await _http.afetch(_known(url), self._options, self._async_client))
+            url = next(flow)
+            while True:
+                url = flow.send(await _http.afetch(url, self._options, self._async_client))
+        except StopIteration:
+            pass
         except Exception as exc:  # a failed fetch is an outage, never the request's error
             self._failed(exc)
         finally:
             self._settle()
 
     # -- pure steps shared by both drivers --------------------------------------------
+
+    def _refresh_flow(self) -> Generator[str, _http.Document, None]:
+        """One refresh, as the drivers run it (httpx's ``auth_flow`` shape): it yields
+        each URL to fetch and is sent the document; the drivers only do the I/O."""
+        url = self._jwks_url
+        if self._needs_discovery():
+            url = self._accept_discovery((yield self._discovery_url))
+        self._accept((yield _known(url)))
 
     @property
     def _discovery_url(self) -> str:

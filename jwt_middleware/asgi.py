@@ -36,16 +36,17 @@ class ASGIRequestView(RequestView):
     __slots__ = ("_headers", "_server")
 
     def __init__(self, scope: Scope) -> None:
-        # Set directly rather than through RequestView.__init__: this runs per request.
         is_websocket = scope["type"] == "websocket"
-        self.method = "GET" if is_websocket else scope.get("method", "GET")
-        self.path = path = scope.get("path") or "/"
-        self.route_path = route_path(path, scope.get("root_path"))
-        self.scheme = scope.get("scheme") or ("ws" if is_websocket else "http")
+        path = scope.get("path") or "/"
         query: bytes = scope.get("query_string", b"")
-        self.query_string = query.decode("latin-1") if query else ""
-        self.is_websocket = is_websocket
-        self._cookies = None
+        super().__init__(
+            method="GET" if is_websocket else scope.get("method", "GET"),
+            path=path,
+            route_path=route_path(path, scope.get("root_path")),
+            scheme=scope.get("scheme") or ("ws" if is_websocket else "http"),
+            query_string=query.decode("latin-1") if query else "",
+            is_websocket=is_websocket,
+        )
         self._headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         self._server: tuple[str, int | None] | None = scope.get("server")
 

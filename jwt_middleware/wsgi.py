@@ -29,18 +29,19 @@ class WSGIRequestView(RequestView):
     __slots__ = ("_environ",)
 
     def __init__(self, environ: WSGIEnvironment) -> None:
-        # Set directly rather than through RequestView.__init__: this runs per request.
         path = environ.get("PATH_INFO") or "/"
         if not path.isascii():
             # PEP 3333 hands bytes over as latin-1; routers match the UTF-8 text.
             with contextlib.suppress(UnicodeEncodeError):
                 path = path.encode("latin-1").decode("utf-8", "replace")
-        self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.path = self.route_path = path  # PATH_INFO: what the app routes on, mounted too
-        self.scheme = environ.get("wsgi.url_scheme", "http")
-        self.query_string = environ.get("QUERY_STRING", "")
-        self.is_websocket = False
-        self._cookies = None
+        super().__init__(
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            path=path,
+            route_path=path,  # PATH_INFO: what the app routes on, mounted too
+            scheme=environ.get("wsgi.url_scheme", "http"),
+            query_string=environ.get("QUERY_STRING", ""),
+            is_websocket=False,
+        )
         self._environ = environ
 
     def header_values(self, name: str) -> list[str]:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from jwt_middleware import ConfigurationError, KeySet, StaticKey
+from jwt_middleware import (
+    ConfigurationError,
+    InvalidClaims,
+    KeyResolver,
+    KeySet,
+    StaticKey,
+    Verifier,
+)
 from jwt_middleware._resolvers import CallableResolver, as_resolver
 
-from .conftest import Keys, pem_public
+from .conftest import FakeClock, Keys, TokenFactory, pem_public
 from .helpers import rsa_jwk
 
 
@@ -64,3 +73,88 @@ class TestResolvers:
                 return keys.verification_key("HS256")
 
         assert not CallableResolver(Resolver()).supports_sync
+
+
+class TestResolverProtocol:
+    """Every member the verifier reads is declared on KeyResolver, with a default."""
+
+    def test_a_subclass_gets_the_defaults_and_is_used_as_is(self, keys: Keys) -> None:
+        key = keys.verification_key("HS256")
+
+        class Mine(KeyResolver):
+            def resolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+            async def aresolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+        mine = Mine()
+        assert as_resolver(mine) is mine
+        assert mine.generation is None and mine.supports_sync and mine.issuers is None
+        assert mine.prefetch() is True
+        assert not Verifier(mine).can_prefetch
+
+    def test_the_abstract_methods_are_required(self) -> None:
+        class Half(KeyResolver):
+            def resolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return ()
+
+        with pytest.raises(TypeError, match="aresolve"):
+            Half()  # type: ignore[abstract]
+
+    def test_a_resolver_without_generation_is_not_cached_and_says_so(
+        self,
+        keys: Keys,
+        make_token: TokenFactory,
+        clock: FakeClock,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        key = keys.verification_key("HS256")
+
+        class Duck:  # only the two required methods, no base class
+            def resolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+            async def aresolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+        with caplog.at_level(logging.INFO, logger="jwt_middleware"):
+            verifier = Verifier(Duck(), clock=clock)
+        assert verifier.cache is None
+        assert "no key generation" in caplog.text and "Duck" in caplog.text
+        assert verifier.verify(make_token())["sub"] == "alice"
+
+    def test_a_duck_typed_resolver_keeps_its_optional_members(
+        self, keys: Keys, make_token: TokenFactory, clock: FakeClock
+    ) -> None:
+        key = keys.verification_key("HS256")
+
+        class Duck:
+            supports_sync = False
+            issuers = ("https://idp.example/",)
+
+            def __init__(self) -> None:
+                self.generation = 1
+                self.prefetched = 0
+
+            def resolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+            async def aresolve(self, header: Any, claims: Any) -> Sequence[StaticKey]:
+                return (key,)
+
+            def prefetch(self) -> bool:
+                self.prefetched += 1
+                return True
+
+        duck = Duck()
+        verifier = Verifier(duck, clock=clock)
+        resolver = verifier.resolver
+        assert not verifier.supports_sync and resolver.issuers == {"https://idp.example/"}
+        assert verifier.cache is not None and resolver.generation == 1
+        duck.generation = 2  # read on every call: key rotation still empties the cache
+        assert resolver.generation == 2
+        assert verifier.prefetch() and duck.prefetched == 1
+        assert verifier.verify(make_token(iss="https://idp.example/"))["sub"] == "alice"
+        with pytest.raises(InvalidClaims, match="issuer"):  # iss must be one of its issuers
+            verifier.verify(make_token(iss="https://other.example/"))

@@ -15,7 +15,7 @@ from jwt_middleware._sources import is_b64token, query_carries_token
 
 class View(RequestView):
     def __init__(self, headers: list[tuple[str, str]], query: str = "") -> None:
-        super().__init__("GET", "/", "https", query)
+        super().__init__("GET", "/", "/", "https", query, is_websocket=False)
         self._h = headers
 
     def header_values(self, name: str) -> list[str]:
