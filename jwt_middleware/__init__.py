@@ -6,15 +6,9 @@ Build a :class:`Verifier` with your keys, then wrap your app with
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("jwt-middleware")  # the one place: pyproject.toml
-except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree, not installed
-    __version__ = "0+unknown"
+import typing as _typing
 
 from ._identity import AnonymousUser, TokenCredentials, TokenUser
-from ._issuing import TokenIssuer, TokenPair
 from ._key_resolver import KeyResolver
 from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
 from ._policy import (
@@ -26,12 +20,12 @@ from ._policy import (
     AuthPolicy,
     Rejected,
 )
-from ._remote_jwks import RemoteJWKS
 from ._resolvers import IssuerKeys
 from ._responses import ErrorResponse
 from ._revocation import Denylist, MemoryDenylist, RedisDenylist
 from ._sources import BearerHeader, Cookie, Header, TokenSource
 from ._verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
+from ._version import __version__ as __version__
 from .errors import (
     AuthError,
     BadSignature,
@@ -58,6 +52,30 @@ from .errors import (
     VerificationFailed,
     WrongTokenType,
 )
+
+if _typing.TYPE_CHECKING:
+    from ._issuing import TokenIssuer, TokenPair
+    from ._remote_jwks import RemoteJWKS
+
+# Loaded on first use, so `import jwt_middleware` does not pay for what a service may
+# never use: minting tokens, or fetching keys (and with it httpx).
+_LAZY = {"RemoteJWKS": "_remote_jwks", "TokenIssuer": "_issuing", "TokenPair": "_issuing"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Allowed",

@@ -1,70 +1,30 @@
 """Fetching a small JSON document safely, with httpx, for the sync and async drivers.
 
 The rules are the same for both: https only (plain http only to a loopback address, for
-tests and sidecars), no redirects unless allowed (and then only to URLs that pass the
-same rule), an uncompressed body of at most ``max_bytes``, status 200, a JSON object.
+tests and sidecars; see _documents.check_url), no redirects unless allowed (and then
+only to URLs that pass the same rule), an uncompressed body of at most ``max_bytes``,
+status 200, a JSON object.
+
+Imported when the first remote key source is built (at start-up), not with the package.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 # httpx imports httpcore when its first client is made. Imported here instead, at load
-# time on the main thread: a warm-start thread caught by a fork (gunicorn --preload)
-# inside that import leaves the import lock held in every worker, which then hangs.
+# time on the thread building the key source: a warm-start thread caught by a fork
+# (gunicorn --preload) inside that import leaves the import lock held in every worker,
+# which then hangs.
 import httpcore  # noqa: F401
 import httpx
 
+from ._documents import Document, FetchError, FetchOptions, check_url, parse_document
 from .errors import ConfigurationError
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d{1,10})\"?\s*(?:,|$)", re.IGNORECASE)
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "identity"}
 _MAX_HOPS = 3
-
-
-class FetchError(Exception):
-    """The document could not be fetched or is not acceptable (never shown to clients)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    body: dict[str, Any]
-    max_age: int | None  # from Cache-Control, when the server sent one
-
-
-@dataclass(frozen=True, slots=True)
-class FetchOptions:
-    timeout: float
-    max_bytes: int
-    follow_redirects: bool
-
-
-def check_url(url: str, what: str = "URL") -> str:
-    """Refuse anything but https, or http to a loopback address."""
-    if not isinstance(url, str):
-        raise ConfigurationError(f"the {what} must be a string")
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise ConfigurationError(f"the {what} {url!r} has no host")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname)):
-        return url
-    raise ConfigurationError(f"the {what} must be https (plain http only to loopback): {url!r}")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -> Document:
@@ -80,7 +40,7 @@ def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -
                     body, deadline = bytearray(), time.monotonic() + options.timeout
                     for chunk in response.iter_raw():
                         _append(body, chunk, options, deadline)
-                    return _document(bytes(body), response.headers)
+                    return parse_document(bytes(body), response.headers)
             url = target
         raise FetchError("too many redirects")
     except httpx.HTTPError as exc:
@@ -105,7 +65,7 @@ async def afetch(
                     body, deadline = bytearray(), time.monotonic() + options.timeout
                     async for chunk in response.aiter_raw():
                         _append(body, chunk, options, deadline)
-                    return _document(bytes(body), response.headers)
+                    return parse_document(bytes(body), response.headers)
             url = target
         raise FetchError("too many redirects")
     except httpx.HTTPError as exc:
@@ -147,14 +107,3 @@ def _append(body: bytearray, chunk: bytes, options: FetchOptions, deadline: floa
         raise FetchError(f"the document is larger than max_bytes ({options.max_bytes})")
     if time.monotonic() > deadline:
         raise FetchError("the document took longer than the timeout to arrive")
-
-
-def _document(body: bytes, headers: Mapping[str, str]) -> Document:
-    try:
-        parsed = json.loads(body)
-    except ValueError as exc:  # includes UnicodeDecodeError
-        raise FetchError("the document is not JSON") from exc
-    if not isinstance(parsed, dict):
-        raise FetchError("the document is not a JSON object")
-    match = _MAX_AGE.search(headers.get("cache-control", ""))
-    return Document(parsed, int(match.group(1)) if match else None)

@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
     load_ssh_public_key,
 )
-from cryptography.x509 import load_der_x509_certificate, load_pem_x509_certificate
 from jose import jwk
 from jose.backends.base import Key
 from jose.backends.native import HMACKey
@@ -55,6 +54,9 @@ def looks_asymmetric(secret: bytes) -> bool:
     Each form is parsed, not guessed from a prefix: random secrets may start with "{"."""
     if b"-----BEGIN" in secret:
         return True
+    # cryptography.x509 costs more to import than python-jose: loaded with the first key.
+    from cryptography.x509 import load_der_x509_certificate
+
     parsers = (load_der_public_key, load_ssh_public_key, load_der_x509_certificate)
     for parser in parsers:
         try:
@@ -73,6 +75,8 @@ def load_pem(material: bytes) -> LoadedKey:
     """Load a PEM public key, private key or certificate."""
     try:
         if b"-----BEGIN CERTIFICATE-----" in material:
+            from cryptography.x509 import load_pem_x509_certificate
+
             public: Any = load_pem_x509_certificate(material).public_key()
             private: Any = None
         else:

@@ -8,20 +8,22 @@ an async one under ASGI, and hands the result back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-import httpx
-
-from . import _fork, _http
+from . import _documents, _fork
 from ._key_cache import Fetch, KeyCache, Unavailable, Use, Wait
 from ._key_resolver import Claims, JOSEHeader, KeyResolver
 from ._keys import KeySet, StaticKey, configured_algorithms
 from .errors import ConfigurationError, KeysUnavailable
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
 
 logger = logging.getLogger("jwt_middleware")
 
@@ -29,7 +31,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 DISCOVERY_TTL = 24 * 3600.0  # how long a discovered jwks_uri is used before asking again
 
 
-class IssuerMismatch(_http.FetchError):
+class IssuerMismatch(_documents.FetchError):
     """The discovery document's ``issuer`` is not the configured one (OIDC Discovery
     section 4.3 requires them to be identical)."""
 
@@ -68,14 +70,14 @@ class RemoteJWKS(KeyResolver):
     """
 
     def __init__(self, url: str, **options: Unpack[RemoteJWKSOptions]) -> None:
-        self._setup(_http.check_url(url, "JWKS URL"), None, **options)
+        self._setup(_documents.check_url(url, "JWKS URL"), None, **options)
 
     @classmethod
     def discover(cls, issuer: str, **options: Unpack[RemoteJWKSOptions]) -> RemoteJWKS:
         """Keys of an OpenID provider: ``jwks_uri`` from ``{issuer}/.well-known/
         openid-configuration``, found on first use, whose ``issuer`` must equal ours."""
         resolver = cls.__new__(cls)
-        resolver._setup(None, _http.check_url(issuer, "issuer"), **options)
+        resolver._setup(None, _documents.check_url(issuer, "issuer"), **options)
         return resolver
 
     def _setup(
@@ -112,7 +114,12 @@ class RemoteJWKS(KeyResolver):
         self._jwks_url = url
         self._issuer = issuer
         self._discovered_at: float | None = None
-        self._options = _http.FetchOptions(timeout, max_bytes, allow_redirects)
+        self._options = _documents.FetchOptions(timeout, max_bytes, allow_redirects)
+        # httpx loads with the first remote key source, at start-up, not with the
+        # package: most services hold their keys in memory.
+        from . import _http
+
+        self._fetch, self._afetch = _http.fetch, _http.afetch
         self._client = http_client
         self._async_client = async_http_client
         self._clock = clock
@@ -178,7 +185,7 @@ class RemoteJWKS(KeyResolver):
         try:
             url = next(flow)
             while True:
-                url = flow.send(_http.fetch(url, self._options, self._client))
+                url = flow.send(self._fetch(url, self._options, self._client))
         except StopIteration:
             pass
         except Exception as exc:  # a failed fetch is an outage, never the request's error
@@ -209,12 +216,16 @@ class RemoteJWKS(KeyResolver):
         return self._cache.is_fresh(self._clock())
 
     async def _start_async_refresh(self) -> None:
+        import asyncio  # loaded already (this runs on its loop); not at package import
+
         task = asyncio.get_running_loop().create_task(self._arefresh())
         self._task = task
         # Shielded: a request that goes away does not cancel the fetch others wait for.
         await asyncio.shield(task)
 
     async def _await_refresh(self) -> None:
+        import asyncio  # loaded already (this runs on its loop); not at package import
+
         task = self._task
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             await asyncio.shield(task)
@@ -230,7 +241,7 @@ class RemoteJWKS(KeyResolver):
         try:
             url = next(flow)
             while True:
-                url = flow.send(await _http.afetch(url, self._options, self._async_client))
+                url = flow.send(await self._afetch(url, self._options, self._async_client))
         except StopIteration:
             pass
         except Exception as exc:  # a failed fetch is an outage, never the request's error
@@ -240,7 +251,7 @@ class RemoteJWKS(KeyResolver):
 
     # -- pure steps shared by both drivers --------------------------------------------
 
-    def _refresh_flow(self) -> Generator[str, _http.Document, None]:
+    def _refresh_flow(self) -> Generator[str, _documents.Document, None]:
         """One refresh, as the drivers run it (httpx's ``auth_flow`` shape): it yields
         each URL to fetch and is sent the document; the drivers only do the I/O."""
         url = self._jwks_url
@@ -261,7 +272,7 @@ class RemoteJWKS(KeyResolver):
             or self._clock() - self._discovered_at > DISCOVERY_TTL
         )
 
-    def _accept_discovery(self, document: _http.Document) -> str:
+    def _accept_discovery(self, document: _documents.Document) -> str:
         named = document.body.get("issuer")
         if named != self._issuer:
             raise IssuerMismatch(
@@ -270,17 +281,17 @@ class RemoteJWKS(KeyResolver):
             )
         jwks_uri = document.body.get("jwks_uri")
         try:
-            url = _http.check_url(jwks_uri, "jwks_uri")  # type: ignore[arg-type]
+            url = _documents.check_url(jwks_uri, "jwks_uri")  # type: ignore[arg-type]
         except ConfigurationError as exc:
-            raise _http.FetchError(str(exc)) from None
+            raise _documents.FetchError(str(exc)) from None
         self._jwks_url, self._discovered_at = url, self._clock()
         return url
 
-    def _accept(self, document: _http.Document) -> None:
+    def _accept(self, document: _documents.Document) -> None:
         try:
             keys = KeySet(document.body, skip_invalid=True, algorithms=self._algorithms)
         except ConfigurationError as exc:
-            raise _http.FetchError(f"no usable key in the JWKS: {exc}") from exc
+            raise _documents.FetchError(f"no usable key in the JWKS: {exc}") from exc
         self._cache.succeeded(keys, document.max_age, self._clock())
         logger.info("fetched %d key(s) from %s", len(keys), self._jwks_url)
 
@@ -288,7 +299,7 @@ class RemoteJWKS(KeyResolver):
         where = self._jwks_url or self._issuer
         if isinstance(exc, IssuerMismatch):  # a configuration error: retrying will not help
             logger.error("fetching keys from %s failed: %s", where, exc)
-        elif isinstance(exc, _http.FetchError):
+        elif isinstance(exc, _documents.FetchError):
             logger.warning("fetching keys from %s failed: %s", where, exc)
         else:
             logger.exception("fetching keys from %s failed unexpectedly", where)
@@ -306,7 +317,7 @@ class RemoteJWKS(KeyResolver):
 
 def _known(url: str | None) -> str:
     if url is None:
-        raise _http.FetchError("no URL to fetch")
+        raise _documents.FetchError("no URL to fetch")
     return url
 
 

@@ -8,11 +8,12 @@ sources, the CSRF check and the policy only ever see this view.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
-from werkzeug.datastructures import MultiDict
-from werkzeug.sansio.http import parse_cookie
+from typing import TYPE_CHECKING
 
 from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
 
 
 class RequestView(ABC):
@@ -70,6 +71,9 @@ class RequestView(ABC):
         (The sans-IO parser: ``werkzeug.http.parse_cookie`` re-decodes its input as
         UTF-8 and raises on a non-UTF-8 byte, which a client can send.)"""
         if self._cookies is None:
+            # Loaded on first use: a service that reads only headers never needs it.
+            from werkzeug.sansio.http import parse_cookie
+
             self._cookies = parse_cookie(self._cookie_header())
         return self._cookies.getlist(name)
 

@@ -5,7 +5,6 @@ resolver per trusted issuer (:class:`IssuerKeys`).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -159,6 +158,8 @@ class IssuerKeys(KeyResolver):
         return all([resolver.prefetch() for resolver in self._parts])  # noqa: C419 (all of them)
 
     async def aprefetch(self) -> bool:
+        import asyncio  # loaded already (this runs on its loop); not at package import
+
         results = await asyncio.gather(*(resolver.aprefetch() for resolver in self._parts))
         return all(results)
 

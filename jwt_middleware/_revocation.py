@@ -9,7 +9,6 @@ a pass.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -22,6 +21,8 @@ from . import _fork
 from .errors import ConfigurationError, DenylistUnavailable
 
 if TYPE_CHECKING:
+    import asyncio
+
     import redis
     import redis.asyncio
 
@@ -239,6 +240,8 @@ class RedisDenylist:
             return self._async
         if self._url is None:
             raise ConfigurationError("this RedisDenylist has only a sync client")
+        import asyncio  # loaded already (this runs on its loop); not at package import
+
         # asyncio clients belong to one event loop: keep one per loop.
         loop = asyncio.get_running_loop()
         client = self._async_by_loop.get(loop)
