@@ -33,9 +33,9 @@ CONTRACT = {
 def test_all_is_sorted_and_complete() -> None:
     exported = jwt_middleware.__all__
     assert exported == sorted(exported)
-    public = {name for name in vars(jwt_middleware) if not name.startswith("_")}
+    public = {name for name in dir(jwt_middleware) if not name.startswith("_")}
     modules = {
-        name for name, value in vars(jwt_middleware).items() if type(value) is type(jwt_middleware)
+        name for name in public if type(getattr(jwt_middleware, name)) is type(jwt_middleware)
     }
     assert public - modules - {"annotations"} == set(exported)
     assert set(exported) >= CONTRACT
