@@ -1,7 +1,7 @@
 """JWT bearer-token middleware for WSGI and ASGI, verified with python-jose.
 
-Build a :class:`Verifier` with your keys, then wrap your app with
-:class:`jwt_middleware.wsgi.JWTMiddleware` or :class:`jwt_middleware.asgi.JWTMiddleware`.
+Build a ``Verifier`` with your keys, then wrap your app with
+``jwt_middleware.wsgi.JWTMiddleware`` or ``jwt_middleware.asgi.JWTMiddleware``.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def split(token: str, max_bytes: int) -> Segments:
 
 
 def parse(token: str, max_bytes: int) -> ParsedToken:
-    """Split and decode ``token``; raise :class:`MalformedToken` for anything off."""
+    """Split and decode ``token``; raise ``MalformedToken`` for anything off."""
     segments = split(token, max_bytes)
     return ParsedToken(
         decode_object(segments.header, "header"),

@@ -27,7 +27,7 @@ def b64url_decode(segment: str) -> bytes:
 
 
 def b64url_decode_checked(segment: bytes) -> bytes:
-    """:func:`b64url_decode` for bytes already known to hold only the base64url
+    """``b64url_decode`` for bytes already known to hold only the base64url
     alphabet (the compact parser checks the whole token at once)."""
     remainder = len(segment) % 4
     padding = _PADDING[remainder]

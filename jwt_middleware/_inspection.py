@@ -2,7 +2,7 @@
 
 Lenient where the verifier is strict (padding, an empty signature, a non-JSON payload
 are shown, not refused) and outspoken about what is risky. Nothing here decides whether
-a token is acceptable: that is :class:`~jwt_middleware.Verifier`'s job alone.
+a token is acceptable: that is ``Verifier``'s job alone.
 """
 
 from __future__ import annotations

@@ -64,13 +64,13 @@ class TokenPair:
 
 
 class TokenIssuer:
-    """Mints and rotates tokens with ``key``: a :class:`StaticKey` holding an HMAC
+    """Mints and rotates tokens with ``key``: a ``StaticKey`` holding an HMAC
     secret or a private key (PEM or JWK); ``algorithm`` is needed only when the key
     allows several.
 
     ``denylist`` records used refresh tokens and revocations; share it (a
-    :class:`RedisDenylist` across machines) with the ``Verifier`` of every service
-    that accepts the access tokens. Without one, a :class:`MemoryDenylist` is made.
+    ``RedisDenylist`` across machines) with the ``Verifier`` of every service
+    that accepts the access tokens. Without one, a ``MemoryDenylist`` is made.
     """
 
     def __init__(
@@ -216,7 +216,7 @@ class TokenIssuer:
     def refresh(self, refresh_token: str) -> TokenPair:
         """A new pair for a valid, unused refresh token; the old one is used up. A used
         one presented again revokes its whole session and raises
-        :class:`RefreshTokenReused`."""
+        ``RefreshTokenReused``."""
         claims, sid, jti = self._verified_refresh(refresh_token)
         if self.denylist.is_revoked(session_entry(sid)):
             raise RevokedToken("the session was revoked")

@@ -2,10 +2,10 @@
 
 python-jose builds key objects and checks signatures; everything around it (parsing,
 algorithm choice, claim checks) is ours, because its convenience API leaves too many
-decisions to the token. This module turns key material into a :class:`LoadedKey`, a
-python-jose ``Key`` per algorithm plus the facts :mod:`keys` needs to refuse unsafe
+decisions to the token. This module turns key material into a ``LoadedKey``, a
+python-jose ``Key`` per algorithm plus the facts ``keys`` needs to refuse unsafe
 bindings (key type, curve, size), and maps python-jose and cryptography errors to
-:class:`~jwt_middleware.errors.ConfigurationError`.
+``ConfigurationError``.
 """
 
 from __future__ import annotations

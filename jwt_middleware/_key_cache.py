@@ -1,12 +1,12 @@
-"""The key cache behind :class:`~jwt_middleware.RemoteJWKS`, as a sans-IO state machine.
+"""The key cache behind ``RemoteJWKS``, as a sans-IO state machine.
 
 It never fetches; it tells its driver what to do for a token's ``kid`` at time ``now``:
 
-- :class:`Use` these keys (possibly none: the ``kid`` is unknown and may not refetch);
-- :class:`Fetch`: the caller has been given the one fetch slot (single flight) and must
-  report back with :meth:`KeyCache.succeeded` or :meth:`KeyCache.failed`;
-- :class:`Wait` for the fetch someone else is making, then decide again;
-- :class:`Unavailable`: no usable keys and no fetch allowed yet (a 503).
+- ``Use`` these keys (possibly none: the ``kid`` is unknown and may not refetch);
+- ``Fetch``: the caller has been given the one fetch slot (single flight) and must
+  report back with ``KeyCache.succeeded`` or ``KeyCache.failed``;
+- ``Wait`` for the fetch someone else is making, then decide again;
+- ``Unavailable``: no usable keys and no fetch allowed yet (a 503).
 
 Rules: fresh keys for ``ttl`` (the server's ``max-age`` clamped to ``[min_ttl,
 max_ttl]``); a fetch at most once per ``cooldown``, whether it succeeded or not (an

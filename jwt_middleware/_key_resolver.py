@@ -25,15 +25,15 @@ class KeyResolver(ABC):
 
     The optional members, and what their defaults mean:
 
-    - :attr:`generation` (``None``): a number that changes whenever the keys do. The
+    - ``generation`` (``None``): a number that changes whenever the keys do. The
       verified-token cache needs it to drop tokens when a key goes; a resolver that
       leaves it ``None`` is **not cached** (every request checks the signature), and
-      the :class:`~jwt_middleware.Verifier` says so in a log line at start-up.
-    - :attr:`supports_sync` (``True``): ``False`` for a resolver that can only run on an
+      the ``Verifier`` says so in a log line at start-up.
+    - ``supports_sync`` (``True``): ``False`` for a resolver that can only run on an
       event loop; the WSGI adapter then refuses it at start-up.
-    - :attr:`issuers` (``None``): the issuers this resolver holds keys for; when set,
+    - ``issuers`` (``None``): the issuers this resolver holds keys for; when set,
       the verified ``iss`` must be one of them.
-    - :meth:`prefetch` / :meth:`aprefetch`: load keys ahead of the first request (the
+    - ``prefetch`` / ``aprefetch``: load keys ahead of the first request (the
       adapters' warm start, which runs only for resolvers that override one of them);
       the defaults have nothing to load.
     """

@@ -3,7 +3,7 @@
 The algorithm a token may use comes from the key, never from the token (RFC 8725
 section 3.1): an ``oct`` key verifies HS*, an RSA key RS*, an EC key the one ES*
 of its curve, and a configured algorithm or a JWK's ``alg`` narrows that to one.
-Unsafe bindings fail at construction with :class:`ConfigurationError`.
+Unsafe bindings fail at construction with ``ConfigurationError``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class StaticKey(KeyResolver):
     admissible: frozenset[str]
     """What the key may verify when configuration asks for it: for an RSA key whose
     algorithm was not pinned (a JWK without ``alg``, an inferred PEM), RS* and PS*,
-    while :attr:`algorithms` (what it verifies by default) is RS* alone."""
+    while ``algorithms`` (what it verifies by default) is RS* alone."""
     generation = 0  # a static key never changes (see the Verifier's token cache)
 
     def __init__(
@@ -106,7 +106,7 @@ class StaticKey(KeyResolver):
     def narrowed(self, algorithms: frozenset[str]) -> StaticKey:
         """This key for the configured ``algorithms`` only: an unpinned RSA key admits
         the PS* among them too (oidc-provider and Authlib publish RSA keys without
-        ``alg`` and sign PS256 with them). :class:`ConfigurationError` when none fit."""
+        ``alg`` and sign PS256 with them). ``ConfigurationError`` when none fit."""
         allowed = self.admissible & algorithms  # a pinned key admits its own alg only
         if not allowed:
             raise _UnsupportedKey(f"the key allows none of {', '.join(sorted(algorithms))}")
@@ -132,7 +132,7 @@ class StaticKey(KeyResolver):
         self, algorithm: str, signing_input: bytes, signature: bytes, *, admit: bool = False
     ) -> bool:
         """Check a signature made with ``algorithm``; False when the key does not allow
-        it (with ``admit``, when it is not even :attr:`admissible`)."""
+        it (with ``admit``, when it is not even ``admissible``)."""
         if not admit and algorithm not in self.algorithms:
             return False
         key = self._verifiers.get(algorithm)

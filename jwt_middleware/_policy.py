@@ -1,7 +1,7 @@
 """The HTTP decision shared by both adapters: who may pass, and what a refusal says.
 
-:class:`AuthPolicy` sees a :class:`RequestView` and answers :class:`Allowed` or
-:class:`Rejected`. Its steps are pure; ``authenticate`` and ``aauthenticate`` only
+``AuthPolicy`` sees a ``RequestView`` and answers ``Allowed`` or
+``Rejected``. Its steps are pure; ``authenticate`` and ``aauthenticate`` only
 differ in how they call the verifier (the key lookup may do I/O).
 """
 
@@ -124,7 +124,7 @@ class AuthPolicy:
       that answers OPTIONS like GET (Django function views, plain WSGI/ASGI apps) then
       runs unauthenticated. Put the CORS middleware outside this one instead.
     - ``reject_query_token``: an ``access_token`` query parameter is a 400.
-    - ``csrf``, ``trusted_origins``, ``csrf_cookie``, ``csrf_header``: see :mod:`csrf`.
+    - ``csrf``, ``trusted_origins``, ``csrf_cookie``, ``csrf_header``: see ``csrf``.
     - ``error_response(error, default) -> ErrorResponse``: customise refusals.
     - ``on_decision(event)``: observe every decision (metrics, audit).
     - ``warm_start``: load remote keys at start-up (ASGI lifespan startup; a background
@@ -195,8 +195,8 @@ class AuthPolicy:
         self, credentials: str, method: str, query: str | bytes
     ) -> VerifiedToken | None:
         """The common case, a token seen before, decided without building a request
-        view: ``credentials`` is the one value of :attr:`_fast_header`. The token is the
-        cache's own (read-only, as :attr:`Allowed.token`). None means "take the full
+        view: ``credentials`` is the one value of ``_fast_header``. The token is the
+        cache's own (read-only, as ``Allowed.token``). None means "take the full
         path" (which also produces every refusal), never "refuse"."""
         prefix = self._fast_scheme
         if (

@@ -1,7 +1,7 @@
 """Keys from a JWKS URL (or found through OIDC discovery): cached, rotated, flood-proof,
 outage-tolerant, and never blocking the event loop.
 
-The decisions live in the sans-IO :class:`~jwt_middleware._key_cache.KeyCache`; this
+The decisions live in the sans-IO ``KeyCache``; this
 module only performs the fetch it asks for, with a blocking httpx client under WSGI and
 an async one under ASGI, and hands the result back.
 """
@@ -52,7 +52,7 @@ class RemoteJWKSOptions(TypedDict, total=False):
 
 
 class RemoteJWKS(KeyResolver):
-    """A :class:`~jwt_middleware.KeyResolver` over a JWKS URL.
+    """A ``KeyResolver`` over a JWKS URL.
 
     - ``cache_ttl``: seconds keys stay fresh when the server sends no ``max-age``; a
       ``Cache-Control: max-age`` is honoured, clamped to ``[min_ttl, max_ttl]``.
@@ -66,7 +66,7 @@ class RemoteJWKS(KeyResolver):
       by default a short-lived client is made per fetch.
 
     A token whose ``kid`` is unknown triggers one refetch (rotation); still unknown, it
-    is a 401. With no usable keys the answer is :class:`KeysUnavailable` (a 503).
+    is a 401. With no usable keys the answer is ``KeysUnavailable`` (a 503).
     """
 
     def __init__(self, url: str, **options: Unpack[RemoteJWKSOptions]) -> None:

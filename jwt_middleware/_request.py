@@ -1,6 +1,6 @@
 """A read-only view of an incoming request, the same for WSGI and ASGI.
 
-The adapters subclass :class:`RequestView` with the two things that differ between
+The adapters subclass ``RequestView`` with the two things that differ between
 the protocols (how headers are looked up and where the host comes from); token
 sources, the CSRF check and the policy only ever see this view.
 """
@@ -79,7 +79,7 @@ class RequestView(ABC):
 
     def single_cookie(self, name: str) -> str | None:
         """The value of cookie ``name`` when every framework reads the same one, None
-        when it is absent; :class:`InvalidRequest` when readings could differ.
+        when it is absent; ``InvalidRequest`` when readings could differ.
 
         Frameworks disagree on a Cookie header: werkzeug (Flask) reads a value that
         starts with ``"`` up to the next ``"``, across ``;``, and keeps the first of two

@@ -1,6 +1,6 @@
 """The resolvers built from what ``Verifier(keys)`` is given: a key, a key set, a JWKS
 document, any resolver, a plain function ``(header, claims) -> key material``, or one
-resolver per trusted issuer (:class:`IssuerKeys`).
+resolver per trusted issuer (``IssuerKeys``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ResolverFunction: TypeAlias = Callable[
 class CallableResolver(KeyResolver):
     """Adapts ``fn(header, claims)`` returning key material, a ``StaticKey`` or a list.
 
-    Raw material is turned into a key by its type (:meth:`StaticKey.infer`), and the
+    Raw material is turned into a key by its type (``StaticKey.infer``), and the
     keys built from str/bytes material are kept in a small LRU so a PEM is not parsed
     on every request. An ``async def`` resolver works only under ASGI.
     """
@@ -112,7 +112,7 @@ class IssuerKeys(KeyResolver):
 
     The token's unverified ``iss`` picks the resolver by exact string match; an issuer
     not in the mapping is refused before any key lookup (and so before any network
-    access). The :class:`~jwt_middleware.Verifier` then requires the verified ``iss``
+    access). The ``Verifier`` then requires the verified ``iss``
     to be one of these issuers, so keys of one issuer never vouch for another.
     """
 
@@ -169,7 +169,7 @@ class IssuerKeys(KeyResolver):
 
 class _DuckTypedResolver(KeyResolver):
     """An object with ``resolve`` and ``aresolve`` that does not subclass
-    :class:`KeyResolver`: its optional members are read once here (``generation`` on
+    ``KeyResolver``: its optional members are read once here (``generation`` on
     every call, since it moves), and the defaults stand in for those it lacks."""
 
     def __init__(self, resolver: Any) -> None:

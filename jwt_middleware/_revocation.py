@@ -1,9 +1,9 @@
 """Denylists: revoked tokens (by ``jti``) and sessions (by ``sid``), until they expire.
 
-Two implementations of one small protocol: :class:`MemoryDenylist` for one process and
-:class:`RedisDenylist` for many processes and machines. Entries live exactly as long as
+Two implementations of one small protocol: ``MemoryDenylist`` for one process and
+``RedisDenylist`` for many processes and machines. Entries live exactly as long as
 the token they revoke could still be used, so neither grows without bound. A denylist
-that cannot be asked raises :class:`DenylistUnavailable`: the request gets a 503, never
+that cannot be asked raises ``DenylistUnavailable``: the request gets a 503, never
 a pass.
 """
 

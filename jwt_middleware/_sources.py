@@ -2,7 +2,7 @@
 
 Never the query string (RFC 6750 section 2.3 and its security considerations: URLs
 end up in logs, history and Referer headers). Each source answers ``None`` when it
-holds no token, or raises :class:`InvalidRequest` when what it holds is malformed,
+holds no token, or raises ``InvalidRequest`` when what it holds is malformed,
 so "absent" and "broken" stay apart, as in werkzeug's ``Authorization.from_header``.
 """
 
@@ -111,7 +111,7 @@ class Header:
 
 class Cookie:
     """A cookie that carries the bare token. Browsers send it on their own, so
-    requests that change state must pass the CSRF check (see :mod:`csrf`)."""
+    requests that change state must pass the CSRF check (see ``csrf``)."""
 
     sent_automatically = True
 

@@ -40,7 +40,7 @@ DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 
 class VerifiedToken(NamedTuple):
     """A token whose signature and claims were checked, and the scopes it grants
-    (``scope`` or ``scp``, see :func:`~jwt_middleware._claims.scopes_of`)."""
+    (``scope`` or ``scp``, see ``scopes_of``)."""
 
     header: dict[str, Any]
     claims: dict[str, Any]
@@ -50,8 +50,8 @@ class VerifiedToken(NamedTuple):
 class Verifier:
     """Verifies compact JWS tokens against the keys you configure.
 
-    ``keys`` is a :class:`StaticKey`, a :class:`KeySet` or JWKS document, any
-    :class:`KeyResolver`, or a callable ``(header, claims) -> key material``.
+    ``keys`` is a ``StaticKey``, a ``KeySet`` or JWKS document, any
+    ``KeyResolver``, or a callable ``(header, claims) -> key material``.
     ``issuer`` and ``audience`` take a string or a list; a configured audience makes
     ``aud`` required, and a token that carries ``aud`` is refused when no audience is
     configured (RFC 7519 section 4.1.3). ``token_types`` lists accepted JOSE ``typ``
@@ -173,21 +173,21 @@ class Verifier:
             return False
 
     def verify(self, token: str) -> dict[str, Any]:
-        """Verify ``token`` and return its claims, or raise an :class:`AuthError`."""
+        """Verify ``token`` and return its claims, or raise an ``AuthError``."""
         return dict(self._verify_shared(token).claims)
 
     async def averify(self, token: str) -> dict[str, Any]:
         return dict((await self._averify_shared(token)).claims)
 
     def verify_token(self, token: str) -> VerifiedToken:
-        """:meth:`verify`, with the header and the scopes; the dicts are yours to change."""
+        """``verify``, with the header and the scopes; the dicts are yours to change."""
         return _own(self._verify_shared(token))
 
     async def averify_token(self, token: str) -> VerifiedToken:
         return _own(await self._averify_shared(token))
 
     def _verify_shared(self, token: str) -> VerifiedToken:
-        """:meth:`verify_token` without the copies: the result may be the cache's own
+        """``verify_token`` without the copies: the result may be the cache's own
         and must not be changed. For the adapters, which copy what they hand the app."""
         cached = self._cached(token)
         if cached is not None:
@@ -235,7 +235,7 @@ class Verifier:
 
     def _cached_shared(self, token: str) -> VerifiedToken | None:
         """The cache's token if it is acceptable right now without asking anyone (no
-        denylist configured), shared as in :meth:`_verify_shared`. None means "take the
+        denylist configured), shared as in ``_verify_shared``. None means "take the
         full path", which also reports every refusal. For the adapters' fast path."""
         cache = self._fast_cache
         if cache is None:

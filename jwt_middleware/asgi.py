@@ -89,7 +89,7 @@ def _raw_name(name: str) -> bytes:
 
 
 class JWTMiddleware:
-    """Wraps an ASGI app; keyword arguments as :class:`~jwt_middleware._policy.AuthPolicy`."""
+    """Wraps an ASGI app; keyword arguments as ``AuthPolicy``."""
 
     def __init__(
         self, app: ASGIApp, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]

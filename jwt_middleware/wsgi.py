@@ -62,7 +62,7 @@ def _environ_key(name: str) -> str:
 
 
 class JWTMiddleware:
-    """Wraps a WSGI app; keyword arguments as :class:`~jwt_middleware._policy.AuthPolicy`."""
+    """Wraps a WSGI app; keyword arguments as ``AuthPolicy``."""
 
     def __init__(
         self, app: WSGIApplication, *, verifier: Verifier, **options: Unpack[MiddlewareOptions]
