@@ -1,12 +1,14 @@
 """Every benchmark of the performance issue, side by side in one process, as a table of
 medians and ratios. Ratios are what to read: the machines are shared and noisy.
 
-    make bench            (or: python benchmarks/run.py [--quick] [--no-server])
+    make bench            (or: python benchmarks/run.py [--quick] [--no-server] [--docs])
 
 Sections: verification against the floor and the peers' decode; what the middleware
 adds per request, first sight and cached; the peers' middlewares on the same app; scale
 (distinct tokens, keys in a set); the cache's memory at its cap; and requests per
-second of a Starlette app under uvicorn with and without the middleware.
+second of a Starlette app under uvicorn with and without the middleware; and what
+``import jwt_middleware`` costs against python-jose. ``--docs`` also writes the tables
+and a chart of them into the documentation (docs/benchmarks/).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from jose import jwt as jose_jwt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _timing
+import import_time
 import peers
 from _net import free_port, wait_for
 from _timing import (
@@ -67,11 +70,22 @@ def us(ns: float) -> str:
     return f"{ns / 1000:.1f} µs"
 
 
+PRINTED: list[str] = []  # every line of the report, for --docs
+TABLES: dict[str, tuple[list[str], list[list[str]]]] = {}  # by the title's first words
+
+
+def say(line: str = "") -> None:
+    print(line)
+    PRINTED.append(line)
+
+
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    TABLES[title.split(" (")[0].split(":")[0]] = (header, rows)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}")
+    say()
+    say(title)
     for row in [header, ["-" * w for w in widths], *rows]:
-        print(
+        say(
             "  "
             + "  ".join(
                 str(c).ljust(w) if i == 0 else str(c).rjust(w)
@@ -572,10 +586,18 @@ def main() -> None:
     parser.add_argument(
         "--smoke", action="store_true", help="seconds: every section runs, figures meaningless"
     )
+    parser.add_argument(
+        "--docs",
+        nargs="?",
+        const=DOCS_OUT,
+        type=Path,
+        metavar="DIR",
+        help="also write the report and a chart of it into DIR (default docs/benchmarks/)",
+    )
     args = parser.parse_args()
     if args.smoke:  # tests/test_benchmarks.py: the benchmarks must keep working
         _timing.ROUNDS, _timing.BATCH, _APP_BATCH = 3, 20, 10
-    print(
+    say(
         f"python {platform.python_version()} on {platform.machine()}, "
         f"{os.cpu_count()} cores; medians of {_timing.ROUNDS} rounds"
     )
@@ -587,6 +609,68 @@ def main() -> None:
     cache_memory(500 if args.smoke else 10_000)
     if not args.no_server:
         server(keys, 1 if args.smoke else 3 if args.quick else 8)
+    import_cost(3 if args.smoke else 15)
+    if args.docs:
+        write_docs(args.docs)
+
+
+def import_cost(runs: int) -> None:
+    table(
+        f"Import time (median of {runs} fresh interpreters, python -X importtime, bytecode "
+        "compiled; ratio to import jose.jwt, which loads what any use of python-jose loads)",
+        ["import", "median", "ratio"],
+        import_time.rows(import_time.measure(runs)),
+    )
+
+
+DOCS_OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
+
+
+def write_docs(out: Path) -> None:
+    """The report as the docs show it (results.txt, included by docs/performance.md)
+    and a chart of its main rows (chart.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no screen
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.txt").write_text("\n".join(PRINTED).strip("\n") + "\n")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    header, rows = TABLES["Per verification"]
+    contenders = ["floor", "ours", "ours cached", "python-jose key", "PyJWT"]
+    width = 0.8 / len(contenders)
+    for index, name in enumerate(contenders):
+        column_at = header.index(name)
+        values = [_micros(row[column_at]) for row in rows]
+        positions = [i + index * width for i in range(len(rows))]
+        left.bar(positions, values, width, label=name)
+    left.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))], [row[0] for row in rows])
+    left.set_ylabel("µs per verification (median)")
+    left.set_title("Verifying one token")
+    left.legend(fontsize="small")
+    header, rows = TABLES["Against the peers"]
+    labels, ours, cached, peer = [], [], [], []
+    for row in rows:
+        labels.append(f"{row[0]}\nvs {row[header.index('peer')]}")
+        ours.append(_micros(row[header.index("ours")]))
+        cached.append(_micros(row[header.index("ours cached")]))
+        peer.append(_micros(row[header.index("peer overhead")]))
+    for index, (name, values) in enumerate(
+        (("ours, first sight", ours), ("ours, cached", cached), ("peer", peer))
+    ):
+        right.bar([i + index * 0.27 for i in range(len(rows))], values, 0.27, label=name)
+    right.set_xticks([i + 0.27 for i in range(len(rows))], labels, fontsize="small")
+    right.set_ylabel("µs added per request (median)")
+    right.set_title("Middleware overhead against the peers")
+    right.legend(fontsize="small")
+    figure.savefig(out / "chart.png", dpi=110)
+    plt.close(figure)
+    print(f"wrote {out / 'results.txt'} and {out / 'chart.png'}")
+
+
+def _micros(cell: str) -> float:
+    return float(cell.split()[0].replace(",", ""))
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ SECTIONS = (
     "Scale",
     "Verified-token cache at its cap",
     "Starlette under uvicorn",
+    "Import time",
 )
 
 
 @pytest.mark.timeout(180)
-def test_every_benchmark_section_runs() -> None:
+def test_every_benchmark_section_runs(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--docs", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,3 +35,6 @@ def test_every_benchmark_section_runs() -> None:
     for section in SECTIONS:
         assert section in result.stdout, f"missing: {section}"
     assert "flask-jwt-extended" in result.stdout and "HS256 cached" in result.stdout
+    # --docs: the report as printed, and a chart of it, for docs/performance.md.
+    assert (tmp_path / "results.txt").read_text().strip() in result.stdout
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
