@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from ._key_resolver import Claims, JOSEHeader, KeyResolver
 from ._keys import KeyMaterial, KeySet, StaticKey
@@ -78,8 +78,16 @@ def _is_async_callable(fn: object) -> bool:
     )
 
 
+class ResolverLike(Protocol):
+    """A resolver that does not subclass ``KeyResolver``: the two required methods."""
+
+    def resolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]: ...
+
+    async def aresolve(self, header: JOSEHeader, claims: Claims) -> Sequence[StaticKey]: ...
+
+
 Keys: TypeAlias = (
-    "KeyResolver | StaticKey | KeySet | Mapping[str, Any] "
+    "KeyResolver | ResolverLike | StaticKey | KeySet | Mapping[str, Any] "
     "| Iterable[StaticKey | Mapping[str, Any]] | ResolverFunction"
 )
 """What ``Verifier(keys)`` accepts."""
