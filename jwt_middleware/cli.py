@@ -26,6 +26,8 @@ from ._resolvers import Keys
 from ._verifier import Verifier
 from .errors import AuthError, ConfigurationError
 
+__all__ = ["main", "run"]
+
 USAGE_ERROR, INVALID = 2, 1
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -36,6 +38,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
     out = Output(sys.stdout, sys.stderr)

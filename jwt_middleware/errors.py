@@ -42,6 +42,33 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 # RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+__all__ = [
+    "AuthError",
+    "BadSignature",
+    "CSRFFailed",
+    "ConfigurationError",
+    "DenylistUnavailable",
+    "DisallowedAlgorithm",
+    "ExpiredToken",
+    "InsufficientScope",
+    "InvalidClaims",
+    "InvalidRequest",
+    "InvalidToken",
+    "KeysUnavailable",
+    "MalformedToken",
+    "MissingToken",
+    "NotYetValid",
+    "RefreshTokenReused",
+    "RevokedToken",
+    "TemporarilyUnavailable",
+    "TokenTooLarge",
+    "UnknownKey",
+    "UnsupportedConfirmation",
+    "UntrustedIssuer",
+    "VerificationFailed",
+    "WrongTokenType",
+]
+
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 

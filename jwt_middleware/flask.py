@@ -16,6 +16,8 @@ from ._policy import CLAIMS_KEY, SCOPES_KEY
 from ._responses import SCOPE_TOKEN, render
 from .errors import AuthError, ConfigurationError, InsufficientScope, MissingToken
 
+__all__ = ["current_claims", "current_scopes", "require_scopes"]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

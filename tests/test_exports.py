@@ -76,6 +76,15 @@ def test_all_is_sorted_and_complete() -> None:
         assert getattr(jwt_middleware, name) is not None
 
 
+@pytest.mark.parametrize("module_name", sorted(PUBLIC_MODULES - {"jwt_middleware"}))
+def test_every_public_module_says_what_it_exports(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = module.__all__
+    assert exported == sorted(exported)
+    for name in exported:
+        assert hasattr(module, name), f"{module_name}.{name}"
+
+
 def test_the_adapters_and_errors_modules() -> None:
     assert wsgi.__all__ == ["JWTMiddleware"] and asgi.__all__ == ["JWTMiddleware"]
     assert wsgi.JWTMiddleware is not asgi.JWTMiddleware
