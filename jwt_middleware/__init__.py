@@ -23,6 +23,7 @@ from ._policy import (
 from ._resolvers import IssuerKeys
 from ._responses import ErrorResponse
 from ._revocation import Denylist, MemoryDenylist, RedisDenylist
+from ._rules import Rule
 from ._sources import BearerHeader, Cookie, Header, TokenSource
 from ._verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
 from ._version import __version__ as __version__
@@ -114,6 +115,7 @@ __all__ = [
     "Rejected",
     "RemoteJWKS",
     "RevokedToken",
+    "Rule",
     "SCOPES_KEY",
     "SUPPORTED_ALGORITHMS",
     "StaticKey",

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypedDict
 
 from ._csrf import CSRFCheck
-from ._exempt import ExemptPaths
 from ._request import RequestView
 from ._responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
+from ._rules import Rule, Rules
 from ._sources import BearerHeader, TokenSource, query_carries_token
 from ._verifier import VerifiedToken, Verifier
 from .errors import (
@@ -85,6 +85,7 @@ class MiddlewareOptions(TypedDict, total=False):
     """The keyword arguments both ``JWTMiddleware`` adapters accept (see AuthPolicy)."""
 
     sources: Iterable[TokenSource]
+    rules: Iterable[Rule]
     exempt: Iterable[str]
     optional: bool
     realm: str | None
@@ -103,16 +104,18 @@ class MiddlewareOptions(TypedDict, total=False):
 class _Pending:
     """A token found, to be verified (a plain class: cheaper to make than a tuple type)."""
 
-    __slots__ = ("source", "token")
+    __slots__ = ("rule", "source", "token")
 
-    def __init__(self, token: str, source: TokenSource) -> None:
-        self.token, self.source = token, source
+    def __init__(self, token: str, source: TokenSource, rule: Rule | None) -> None:
+        self.token, self.source, self.rule = token, source, rule
 
 
 class AuthPolicy:
-    """Decides each request; built once, at start-up, where configuration is checked.
+    r"""Decides each request; built once, at start-up, where configuration is checked.
 
     - ``sources``: tried in order; the first that holds a token wins.
+    - ``rules``: per-route ``Rule``\ s, first match wins: public paths, and the scopes
+      and claims a token needs elsewhere (see ``Rule``).
     - ``exempt``: paths that need no token; ``"/health"`` is exact, ``"/public/"``
       (trailing slash) a prefix. Matched against the path the app routes on (ASGI:
       after ``root_path``; WSGI: ``PATH_INFO``); paths with ``.``/``..`` segments, and
@@ -136,6 +139,7 @@ class AuthPolicy:
         verifier: Verifier,
         *,
         sources: Iterable[TokenSource] = (BearerHeader(),),
+        rules: Iterable[Rule] = (),
         exempt: Iterable[str] = (),
         optional: bool = False,
         realm: str | None = None,
@@ -156,8 +160,11 @@ class AuthPolicy:
         self._sources = tuple(sources)
         if not self._sources:
             raise ConfigurationError("at least one token source is needed")
-        exempt_paths = ExemptPaths(exempt)
-        self._exempt = exempt_paths if exempt_paths else None
+        if isinstance(exempt, str):
+            exempt = (exempt,)
+        # exempt=[...] is sugar for public rules, ahead of the others.
+        compiled = Rules([*(Rule(path, public=True) for path in exempt), *rules])
+        self._rules = compiled if compiled else None
         self._optional = bool(optional)
         self._realm = check_realm(realm)
         if isinstance(required_scopes, str):
@@ -192,7 +199,7 @@ class AuthPolicy:
         return self._fast[0] if self._fast is not None else None
 
     def _fast_token(
-        self, credentials: str, method: str, query: str | bytes
+        self, credentials: str, method: str, query: str | bytes, path: str | None
     ) -> VerifiedToken | None:
         """The common case, a token seen before, decided without building a request
         view: ``credentials`` is the one value of ``_fast_header``. The token is the
@@ -208,9 +215,15 @@ class AuthPolicy:
         ):
             return None
         verified = self.verifier._cached_shared(credentials[len(prefix) :])
-        if verified is None or (self._required_scopes and not self._has_scopes(verified)):
+        if verified is None:
             return None
-        return verified
+        if self._rules is not None:
+            rule = self._rules.match(path, method)
+            if rule is not None and rule.public:
+                return None  # let through without a token: the full path says so
+        else:
+            rule = None
+        return verified if self._refusal(verified, rule) is None else None
 
     def authenticate(self, request: RequestView) -> Outcome:
         step = self._begin(request)
@@ -218,7 +231,7 @@ class AuthPolicy:
             return step
         try:
             verified = self.verifier._verify_shared(step.token)
-            return self._complete(request, verified, step.source)
+            return self._complete(request, verified, step)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
 
@@ -228,17 +241,17 @@ class AuthPolicy:
             return step
         try:
             verified = await self.verifier._averify_shared(step.token)
-            return self._complete(request, verified, step.source)
+            return self._complete(request, verified, step)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
 
     def _fast_path(self) -> tuple[str, str] | None:
         """(header, "Scheme ") when a cached token can be let through without the full
-        path: a single bearer source, no exempt paths, no observer, a token cache and no
+        path: a single bearer source, no observer, a token cache and no
         denylist to ask. Everything else (and every refusal) takes the full path."""
         if len(self._sources) != 1 or not isinstance(self._sources[0], BearerHeader):
             return None
-        if self._exempt is not None or self._on_decision is not None:
+        if self._on_decision is not None:
             return None
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
@@ -253,7 +266,12 @@ class AuthPolicy:
             query = request.query_string
             if query and self._reject_query_token and query_carries_token(query):
                 raise InvalidRequest("a token in the query string")
-            if self._exempt is not None and self._exempt.matches(request.route_path):
+            rule = (
+                None
+                if self._rules is None
+                else self._rules.match(request.route_path, request.method)
+            )
+            if rule is not None and rule.public:
                 return self._allow(request, "exempt")
             if (
                 self._allow_preflight
@@ -272,18 +290,17 @@ class AuthPolicy:
                     and not self._csrf.passes(request)
                 ):
                     raise CSRFFailed()
-                return _Pending(token, source)
-            if self._optional:
+                return _Pending(token, source, rule)
+            if self._optional and rule is None:  # a matched rule always needs a token
                 return self._allow(request, "anonymous")
             raise MissingToken()
         except Exception as error:  # AuthErrors, and any failure of a custom source
             return self._reject(request, error, None)
 
-    def _complete(
-        self, request: RequestView, verified: VerifiedToken, source: TokenSource
-    ) -> Outcome:
-        if self._required_scopes and not self._has_scopes(verified):
-            error = InsufficientScope(self._required_scopes)
+    def _complete(self, request: RequestView, verified: VerifiedToken, step: _Pending) -> Outcome:
+        source = step.source
+        error = self._refusal(verified, step.rule)
+        if error is not None:
             error.kid = _text(verified.header.get("kid"))
             error.issuer = _text(verified.claims.get("iss"))
             return self._reject(request, error, source)
@@ -303,9 +320,15 @@ class AuthPolicy:
             )
         return Allowed("ok", verified, verified.scopes)
 
-    def _has_scopes(self, verified: VerifiedToken) -> bool:
-        scopes = verified.scopes
-        return all(scope in scopes for scope in self._required_scopes)
+    def _refusal(self, verified: VerifiedToken, rule: Rule | None) -> InsufficientScope | None:
+        """The 403 for a verified token that the route's rule (or, without one, the
+        scopes required everywhere) does not admit; None when it may pass."""
+        if rule is not None:
+            return rule.refusal(verified.claims, verified.scopes, self._required_scopes)
+        required = self._required_scopes
+        if required and not all(scope in verified.scopes for scope in required):
+            return InsufficientScope(required)
+        return None
 
     def _allow(self, request: RequestView, reason: str) -> Allowed:
         if self._observed():

@@ -98,6 +98,7 @@ class JWTMiddleware:
         self.policy = AuthPolicy(verifier, **options)
         header = self.policy._fast_header
         self._fast_name = header.encode("latin-1") if header else None
+        self._fast_routes = self.policy._rules is not None  # the path only when rules need it
         self._needs_io = verifier._needs_io
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,7 +153,12 @@ class JWTMiddleware:
         if found is None:
             return None
         return self.policy._fast_token(
-            found.decode("latin-1"), scope.get("method", ""), scope.get("query_string", b"")
+            found.decode("latin-1"),
+            scope.get("method", "GET"),
+            scope.get("query_string", b""),
+            route_path(scope.get("path") or "/", scope.get("root_path"))
+            if self._fast_routes
+            else None,
         )
 
     def _warm_on_startup(self, receive: Receive) -> Receive:

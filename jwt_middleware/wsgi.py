@@ -29,11 +29,7 @@ class WSGIRequestView(RequestView):
     __slots__ = ("_environ",)
 
     def __init__(self, environ: WSGIEnvironment) -> None:
-        path = environ.get("PATH_INFO") or "/"
-        if not path.isascii():
-            # PEP 3333 hands bytes over as latin-1; routers match the UTF-8 text.
-            with contextlib.suppress(UnicodeEncodeError):
-                path = path.encode("latin-1").decode("utf-8", "replace")
+        path = _route_path(environ)
         super().__init__(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
@@ -56,6 +52,16 @@ class WSGIRequestView(RequestView):
         return f"{self._environ.get('SERVER_NAME', '')}:{self._environ.get('SERVER_PORT', '')}"
 
 
+def _route_path(environ: WSGIEnvironment) -> str:
+    """PATH_INFO, what the app routes on (mounted too), as the router reads it."""
+    path: str = environ.get("PATH_INFO") or "/"
+    if not path.isascii():
+        # PEP 3333 hands bytes over as latin-1; routers match the UTF-8 text.
+        with contextlib.suppress(UnicodeEncodeError):
+            path = path.encode("latin-1").decode("utf-8", "replace")
+    return path
+
+
 @lru_cache(maxsize=64)
 def _environ_key(name: str) -> str:
     return "HTTP_" + name.upper().replace("-", "_")
@@ -76,6 +82,7 @@ class JWTMiddleware:
             )
         header = self.policy._fast_header
         self._fast_key = _environ_key(header) if header else None
+        self._fast_routes = self.policy._rules is not None  # the path only when rules need it
         if self.policy.warm_start:
             # Fetch remote keys now, off the server's start-up path; requests that come
             # first simply join the fetch in flight.
@@ -90,7 +97,10 @@ class JWTMiddleware:
             None
             if credentials is None
             else self.policy._fast_token(
-                credentials, environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", "")
+                credentials,
+                environ.get("REQUEST_METHOD", "GET").upper(),
+                environ.get("QUERY_STRING", ""),
+                _route_path(environ) if self._fast_routes else None,
             )
         )
         if token is None:

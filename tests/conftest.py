@@ -33,9 +33,10 @@ from .docserver import DocumentServer
 
 NOW = 1_700_000_000
 
-# Not test modules: servers started by the system tests read their settings from the
-# environment at import (pytest-markdown-docs would otherwise import them for docstrings).
-collect_ignore = ["server_apps.py"]
+# Not test modules (pytest-markdown-docs would otherwise import them for docstrings):
+# the servers the system tests start read their settings from the environment at
+# import, and tests/typing holds modules for mypy to check, not to run.
+collect_ignore = ["server_apps.py", "typing"]
 
 
 def b64url(data: bytes) -> str:
