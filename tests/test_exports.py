@@ -21,6 +21,7 @@ PUBLIC_MODULES = {
     "jwt_middleware.cli",
     "jwt_middleware.errors",
     "jwt_middleware.flask",
+    "jwt_middleware.starlette",
     "jwt_middleware.wsgi",
 }
 # Backticked names in the prose that are not this library's: other libraries', HTTP's,
