@@ -184,7 +184,7 @@ def arguments(description: str, default_port: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def announce(demo: Demo, base_url: str) -> None:
+def announce(demo: Demo, base_url: str, *, login: bool = True) -> None:
     """Print how to call the service. A token is minted here only in demo mode."""
     lines = []
     if demo.issuer is not None and demo.key_generated:
@@ -198,7 +198,7 @@ def announce(demo: Demo, base_url: str) -> None:
     else:
         lines.append("Using the keys from the environment.")
     lines += ["  without a token (401):", f"    curl -i {base_url}/me"]
-    if demo.issuer is not None:
+    if demo.issuer is not None and login:
         password = demo.password if demo.password_generated else "$DEMO_PASSWORD"
         lines += [
             "  log in for a token pair (POST /refresh and /logout take the refresh token):",
