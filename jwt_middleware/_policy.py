@@ -46,6 +46,7 @@ class Allowed(NamedTuple):
     reason: str  # "ok", "anonymous", "exempt" or "preflight"
     token: VerifiedToken | None = None
     scopes: tuple[str, ...] = ()
+    source: TokenSource | None = None  # where the token came from (CSRF exemptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +319,7 @@ class AuthPolicy:
                     subject=_text(claims.get("sub")),
                 )
             )
-        return Allowed("ok", verified, verified.scopes)
+        return Allowed("ok", verified, verified.scopes, source)
 
     def _refusal(self, verified: VerifiedToken, rule: Rule | None) -> InsufficientScope | None:
         """The 403 for a verified token that the route's rule (or, without one, the

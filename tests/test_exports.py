@@ -133,9 +133,7 @@ def test_every_public_name_is_in_the_reference() -> None:
 
 
 def test_nothing_private_is_presented_as_public() -> None:
-    public = {
-        name for module in PUBLIC_MODULES for name in importlib.import_module(module).__all__
-    }
+    public = {name for module in PUBLIC_MODULES for name in importlib.import_module(module).__all__}
     for document, text in documents_text().items():
         unknown = set(MENTIONED.findall(text)) - public - FOREIGN
         assert not unknown, f"{document} mentions {sorted(unknown)}"
