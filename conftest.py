@@ -48,6 +48,9 @@ def _placeholders() -> dict[str, Any]:
 
 
 def pytest_markdown_docs_globals() -> dict[str, Any]:
+    from tests.django_project import setup
+
+    setup()  # the Django page's code blocks import DRF, which needs settings
     return _placeholders()
 
 

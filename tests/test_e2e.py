@@ -171,6 +171,62 @@ class TestStarletteUnderUvicorn:
         assert refused.value.response.headers["www-authenticate"].startswith("Bearer")
 
 
+@pytest.fixture(scope="module")
+def fastapi_configured() -> Iterator[Server]:
+    server = start("fastapi_app.py", {"JWT_SECRET": SECRET, "JWT_AUDIENCE": "orders"})
+    yield server
+    stop(server.process)
+
+
+class TestFastAPIUnderUvicorn:
+    def test_docs_public_routes_protected(self, fastapi_configured: Server) -> None:
+        with httpx.Client(base_url=fastapi_configured.base_url, timeout=5) as client:
+            assert client.get("/docs").status_code == 200
+            schema = client.get("/openapi.json").json()
+            assert schema["components"]["securitySchemes"]["JWTBearer"]["scheme"] == "bearer"
+            assert client.get("/health").json() == {"status": "ok"}
+            refused = client.get("/me")
+            assert refused.status_code == 401 and refused.json()["error"] == "missing_token"
+            good = token(aud="orders", scope="read")
+            assert client.get("/me", headers=bearer(good)).json()["user"] == "carol"
+            forbidden = client.post("/write", headers=bearer(good))
+            assert forbidden.status_code == 403 and "detail" not in forbidden.json()
+            assert 'scope="write"' in forbidden.headers["www-authenticate"]
+            writer = token(aud="orders", scope="write")
+            assert client.post("/write", headers=bearer(writer)).status_code == 201
+
+    def test_streaming_and_websocket(self, fastapi_configured: Server) -> None:
+        good = token(aud="orders", sub="erin")
+        with (
+            httpx.Client(base_url=fastapi_configured.base_url, timeout=5) as client,
+            client.stream("GET", "/countdown", headers=bearer(good)) as reply,
+        ):
+            assert list(reply.iter_lines()) == ["3", "2", "1", "liftoff, erin"]
+        url = fastapi_configured.base_url.replace("http", "ws") + "/ws"
+        with connect(url, additional_headers=bearer(good), open_timeout=5) as ws:
+            assert ws.recv(timeout=5) == "hello erin"
+
+
+@pytest.fixture(scope="module")
+def django_demo() -> Iterator[Server]:
+    server = start("django_app/serve.py", {})
+    yield server
+    stop(server.process)
+
+
+class TestDjangoUnderUvicorn:
+    def test_demo_token_plain_and_drf_views(self, django_demo: Server) -> None:
+        demo_token = printed_token(django_demo)
+        with httpx.Client(base_url=django_demo.base_url, timeout=5) as client:
+            assert client.get("/health").json() == {"status": "ok"}
+            refused = client.get("/me")
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == 'Bearer realm="django-example"'
+            assert client.get("/me", headers=bearer(demo_token)).json()["user"] == "demo-user"
+            written = client.post("/write", headers=bearer(demo_token))  # no CSRF token
+            assert written.status_code == 201 and written.json() == {"written_by": "demo-user"}
+
+
 class TestRemoteKeysUnderUvicorn:
     """The Starlette example with JWT_JWKS_URL: keys fetched at lifespan start-up from a
     real JWKS server, then verified without another fetch."""

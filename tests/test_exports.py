@@ -19,6 +19,7 @@ PUBLIC_MODULES = {
     "jwt_middleware",
     "jwt_middleware.asgi",
     "jwt_middleware.cli",
+    "jwt_middleware.django",
     "jwt_middleware.errors",
     "jwt_middleware.fastapi",
     "jwt_middleware.flask",
@@ -28,6 +29,7 @@ PUBLIC_MODULES = {
 # Backticked names in the prose that are not this library's: other libraries', HTTP's,
 # Python's and the JOSE specifications'.
 FOREIGN = {
+    "APIView",
     "AuthenticationMiddleware",
     "Authorization",
     "BaseHTTPMiddleware",
@@ -37,6 +39,7 @@ FOREIGN = {
     "EdDSA",
     "False",
     "HTTPException",
+    "ImproperlyConfigured",
     "Host",
     "None",
     "Origin",
