@@ -28,20 +28,19 @@ from urllib.parse import urlsplit
 
 from jwt_middleware import (
     BearerHeader,
-    Cookie,
     MemoryDenylist,
     RedisDenylist,
     RemoteJWKS,
     StaticKey,
+    TokenCookies,
     TokenIssuer,
     TokenPair,
     Verifier,
 )
 from jwt_middleware._revocation import Denylist
 
-ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE = "access_token", "refresh_token", "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
-SOURCES = (BearerHeader(), Cookie(ACCESS_COOKIE))
+COOKIES = TokenCookies()  # access_token, refresh_token, csrf_token + X-CSRF-Token
+SOURCES = (BearerHeader(), COOKIES.source)
 EXEMPT = ("/health", "/login", "/refresh")
 JSON_ONLY = {
     "error": "invalid_request",
@@ -137,44 +136,15 @@ def _pem(value: str) -> str:
     return value if "-----BEGIN" in value else Path(value).read_text()
 
 
-@dataclass(frozen=True)
-class CookieSpec:
-    name: str
-    value: str
-    max_age: int
-    httponly: bool
-
-
-def session_cookies(demo: Demo, pair: TokenPair) -> list[CookieSpec]:
-    """The cookie flavour: tokens in HttpOnly cookies, plus a script-readable CSRF token
-    that the page echoes in the X-CSRF-Token header (double submit)."""
-    return [
-        CookieSpec(ACCESS_COOKIE, pair.access_token, pair.expires_in, httponly=True),
-        CookieSpec(REFRESH_COOKIE, pair.refresh_token, pair.refresh_expires_in, httponly=True),
-        CookieSpec(CSRF_COOKIE, secrets.token_urlsafe(24), pair.refresh_expires_in, httponly=False),
-    ]
-
-
-def cleared_cookies() -> list[CookieSpec]:
-    return [
-        CookieSpec(name, "", 0, httponly=name != CSRF_COOKIE)
-        for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE)
-    ]
-
-
 def refresh_token_from(
     body: Mapping[str, Any], headers: Mapping[str, str], cookies: Mapping[str, str]
 ) -> str | None:
     """The refresh token from the JSON body (header flavour) or from its cookie, which
-    /refresh (exempt from the middleware) only accepts with the double-submit header."""
+    /refresh (public to the middleware) only accepts with the double-submit header."""
     token = body.get("refresh_token")
     if isinstance(token, str) and token:
         return token
-    cookie = cookies.get(REFRESH_COOKIE)
-    sent, expected = headers.get(CSRF_HEADER, ""), cookies.get(CSRF_COOKIE, "")
-    if cookie and expected and hmac.compare_digest(sent.encode(), expected.encode()):
-        return cookie
-    return None
+    return COOKIES.refresh_token(cookies, headers)
 
 
 def arguments(description: str, default_port: int) -> argparse.Namespace:

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from _demo import (
-    EXEMPT,
-    JSON_ONLY,
-    SOURCES,
-    CookieSpec,
-    announce,
-    arguments,
-    cleared_cookies,
-    configure,
-    refresh_token_from,
-    session_cookies,
-)
+from _demo import EXEMPT, JSON_ONLY, SOURCES, announce, arguments, configure, refresh_token_from
 from flask import Flask, Response, jsonify, request
 
 from jwt_middleware import AuthError, TokenPair
-from jwt_middleware.flask import current_claims, require_scopes
+from jwt_middleware.flask import (
+    clear_token_cookies,
+    current_claims,
+    get_claims,
+    require_scopes,
+    set_token_cookies,
+)
 from jwt_middleware.wsgi import JWTMiddleware
 
 demo = configure()
@@ -43,7 +38,7 @@ def me() -> Any:
 @app.post("/orders")
 @require_scopes("write")
 def create_order() -> Any:
-    return jsonify(created=True, by=current_claims()["sub"]), 201  # type: ignore[index]
+    return jsonify(created=True, by=get_claims()["sub"]), 201
 
 
 @app.get("/health")
@@ -85,29 +80,17 @@ def logout() -> Any:
     if demo.issuer is not None:
         demo.issuer.revoke_claims(current_claims() or {}, session=True)
     response = jsonify(logged_out=True)
-    _set_cookies(response, cleared_cookies())
+    clear_token_cookies(response, secure=demo.secure_cookies(request.scheme))
     return response
 
 
 def _with_session(pair: TokenPair) -> Response:
     response = jsonify(pair.as_dict())
     response.headers["Cache-Control"] = "no-store"
-    _set_cookies(response, session_cookies(demo, pair))
+    # HttpOnly token cookies and the CSRF cookie, as the middleware's Cookie source
+    # and CSRF check read them; Secure from PUBLIC_URL or the connection, never Host.
+    set_token_cookies(response, pair, secure=demo.secure_cookies(request.scheme))
     return response
-
-
-def _set_cookies(response: Response, cookies: list[CookieSpec]) -> None:
-    secure = demo.secure_cookies(request.scheme)
-    for cookie in cookies:
-        response.set_cookie(
-            cookie.name,
-            cookie.value,
-            max_age=cookie.max_age,
-            path="/",
-            secure=secure,
-            httponly=cookie.httponly,
-            samesite="Lax",
-        )
 
 
 # The one line that protects the whole service; a few routes stay open.

@@ -13,16 +13,14 @@ from typing import Any
 
 import uvicorn
 from _demo import (
+    COOKIES,
     EXEMPT,
     JSON_ONLY,
     SOURCES,
-    CookieSpec,
     announce,
     arguments,
-    cleared_cookies,
     configure,
     refresh_token_from,
-    session_cookies,
 )
 from starlette.applications import Starlette
 from starlette.authentication import requires
@@ -32,7 +30,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from jwt_middleware import AuthError, TokenPair
+from jwt_middleware import AuthError, SetCookie, TokenPair
 from jwt_middleware.asgi import JWTMiddleware
 
 demo = configure()
@@ -110,7 +108,7 @@ async def logout(request: Request) -> JSONResponse:
     if demo.issuer is not None:
         await demo.issuer.arevoke_claims(request.scope["jwt.claims"], session=True)
     response = JSONResponse({"logged_out": True})
-    _set_cookies(request, response, cleared_cookies())
+    _set_cookies(response, COOKIES.clear(secure=demo.secure_cookies(request.url.scheme)))
     return response
 
 
@@ -129,21 +127,21 @@ async def _body(request: Request) -> dict[str, Any] | None:
 
 def _with_session(request: Request, pair: TokenPair) -> JSONResponse:
     response = JSONResponse(pair.as_dict(), headers={"Cache-Control": "no-store"})
-    _set_cookies(request, response, session_cookies(demo, pair))
+    _set_cookies(response, COOKIES.set(pair, secure=demo.secure_cookies(request.url.scheme)))
     return response
 
 
-def _set_cookies(request: Request, response: JSONResponse, cookies: list[CookieSpec]) -> None:
-    secure = demo.secure_cookies(request.url.scheme)
+def _set_cookies(response: JSONResponse, cookies: list[SetCookie]) -> None:
+    """The token cookies as the middleware's Cookie source and CSRF check read them."""
     for cookie in cookies:
         response.set_cookie(
             cookie.name,
             cookie.value,
             max_age=cookie.max_age,
-            path="/",
-            secure=secure,
+            path=cookie.path,
+            secure=cookie.secure,
             httponly=cookie.httponly,
-            samesite="lax",
+            samesite=cookie.samesite.lower(),  # type: ignore[arg-type]
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from ._cookies import SetCookie, TokenCookies
 from ._identity import AnonymousUser, TokenCredentials, TokenUser
 from ._key_resolver import KeyResolver
 from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
@@ -118,8 +119,10 @@ __all__ = [
     "Rule",
     "SCOPES_KEY",
     "SUPPORTED_ALGORITHMS",
+    "SetCookie",
     "StaticKey",
     "TemporarilyUnavailable",
+    "TokenCookies",
     "TokenCredentials",
     "TokenIssuer",
     "TokenPair",
