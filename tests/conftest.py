@@ -36,7 +36,7 @@ NOW = 1_700_000_000
 # Not test modules (pytest-markdown-docs would otherwise import them for docstrings):
 # the servers the system tests start read their settings from the environment at
 # import, and tests/typing holds modules for mypy to check, not to run.
-collect_ignore = ["server_apps.py", "typing", "django_project"]
+collect_ignore = ["server_apps.py", "matrix_apps.py", "typing", "django_project"]
 
 
 def b64url(data: bytes) -> str:
