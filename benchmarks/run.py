@@ -402,6 +402,68 @@ def peer_row(
     ]
 
 
+def integrations(keys: Keys) -> None:
+    """FastAPI and DRF: what each way of authenticating adds to the same route, and the
+    idiom's overhead over ours (targets: 3x on first sight, 10x cached)."""
+    import frameworks
+
+    token = keys.token("HS256")
+    first, cached = keys.verifier("HS256", cache_size=0), keys.verifier("HS256")
+    fastapi = frameworks.fastapi_apps(SECRET, AUDIENCE, ISSUER, first, cached)
+    scope = peers.asgi_scope(token)
+    measured = arounds_ns(
+        [lambda a=app: peers.call_asgi(a, scope) for app in fastapi.values()], batch=_APP_BATCH
+    )
+    rows = _integration_rows("FastAPI", fastapi, measured, "HTTPBearer + PyJWT")
+    views, factory = frameworks.drf_views(SECRET, AUDIENCE, ISSUER, first, cached)
+    header = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    def call(view: Any) -> None:
+        response = view(factory.get("/orders", **header))
+        if response.status_code != 200:
+            raise AssertionError(response.status_code)
+
+    measured = rounds_ns([lambda v=view: call(v) for view in views.values()], batch=_APP_BATCH)
+    rows += _integration_rows("DRF", views, measured, "simplejwt (stateless)")
+    table(
+        "Framework integrations: overhead over the bare route, HS256, same token, in-process "
+        "(all of a framework timed in the same rounds; idiom/ours per round)",
+        ["framework", "bare route", "way", "overhead", "idiom/ours", "target"],
+        rows,
+    )
+
+
+def _integration_rows(
+    framework: str, apps: dict[str, Any], measured: list[list[float]], idiom: str
+) -> list[list[str]]:
+    index = {name: i for i, name in enumerate(apps)}
+    bare, idiom_at = index["bare"], index[idiom]
+    rows = []
+    for name, at in index.items():
+        if name == "bare":
+            continue
+        ratio = per_round(measured, lambda r, a=at: (r[idiom_at] - r[bare]) / (r[a] - r[bare]))
+        target = ""
+        if name.startswith("floor"):
+            target = "the most any verifier can get"
+        elif "nothing" in name:
+            target = "the framework's own cost: the ceiling"
+        elif name != idiom:
+            wanted = 10 if "cached" in name or "middleware" in name else 3
+            target = f"≥ {wanted}x: {'yes' if ratio >= wanted else 'no'}"
+        rows.append(
+            [
+                framework,
+                us(column(measured, bare)),
+                name,
+                us(added(measured, at, bare)),
+                f"{ratio:.1f}x" if name != idiom else "",
+                target,
+            ]
+        )
+    return rows
+
+
 def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
     issuer = TokenIssuer(
         StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
@@ -634,6 +696,7 @@ def main() -> None:
     verification(keys)
     middleware_overhead(keys)
     against_peers(keys)
+    integrations(keys)
     scale(keys, args.quick, args.smoke)
     cache_memory(500 if args.smoke else 10_000)
     if not args.no_server:

@@ -69,6 +69,29 @@ class ASGIRequestView(RequestView):
         return f"{server_host}:{port}" if port is not None else server_host
 
 
+def fast_token(
+    policy: AuthPolicy, name: bytes | None, routes: bool, scope: Scope
+) -> VerifiedToken | None:
+    """The policy's fast path for an HTTP scope carrying exactly one credential header
+    (``name``, lower case): a token seen before, or None for the full path."""
+    if name is None:
+        return None
+    found = None
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            if found is not None:
+                return None  # two: the full path refuses the request
+            found = value
+    if found is None:
+        return None
+    return policy._fast_token(
+        found.decode("latin-1"),
+        scope.get("method", "GET"),
+        scope.get("query_string", b""),
+        route_path(scope.get("path") or "/", scope.get("root_path")) if routes else None,
+    )
+
+
 def route_path(path: str, root_path: str | None) -> str | None:
     """The path the app routes on: ``path`` after ``root_path``, cut at a ``/``
     boundary, as Starlette, FastAPI and Django do. None when ``root_path`` is not a
@@ -140,26 +163,7 @@ class JWTMiddleware:
         await self.app(scope, receive, send)
 
     def _fast(self, scope: Scope) -> VerifiedToken | None:
-        """The policy's fast path, when the request carries exactly one credential."""
-        name = self._fast_name
-        if name is None:
-            return None
-        found = None
-        for key, value in scope.get("headers") or ():
-            if key.lower() == name:
-                if found is not None:
-                    return None  # two: the full path refuses the request
-                found = value
-        if found is None:
-            return None
-        return self.policy._fast_token(
-            found.decode("latin-1"),
-            scope.get("method", "GET"),
-            scope.get("query_string", b""),
-            route_path(scope.get("path") or "/", scope.get("root_path"))
-            if self._fast_routes
-            else None,
-        )
+        return fast_token(self.policy, self._fast_name, self._fast_routes, scope)
 
     def _warm_on_startup(self, receive: Receive) -> Receive:
         """Load remote keys when the server announces startup, before the app hears it."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -39,9 +40,9 @@ from django.utils.module_loading import import_string
 from ._policy import AuthPolicy, MiddlewareOptions, Rejected
 from ._request import RequestView
 from ._responses import DEFAULT_REALM, ErrorResponse, challenge
-from ._sources import BearerHeader, query_carries_token
+from ._sources import BearerHeader
 from ._verifier import Verifier
-from .errors import AuthError, ConfigurationError, InsufficientScope, InvalidRequest
+from .errors import AuthError, ConfigurationError, InsufficientScope
 
 __all__ = [
     "HasScopes",
@@ -309,6 +310,8 @@ class JWTAuthentication(_BaseAuthentication):  # type: ignore[misc]
     RFC 6750 challenge (``authenticate_header``)."""
 
     realm = DEFAULT_REALM
+    verifier: Verifier | None = None
+    """Set on a subclass to verify with another ``Verifier`` than the settings' one."""
 
     def authenticate(self, request: Any) -> tuple[JWTUser, dict[str, Any]] | None:
         django_request = request._request
@@ -317,19 +320,25 @@ class JWTAuthentication(_BaseAuthentication):  # type: ignore[misc]
             if claims is None:
                 return None
             return JWTUser(claims, django_request.jwt_scopes), claims
-        view = DjangoRequestView(django_request)
-        try:
-            if view.query_string and query_carries_token(view.query_string):
-                raise InvalidRequest("a token in the query string")
-            token = BearerHeader().extract(view)
+        verifier = self.verifier if self.verifier is not None else configured_verifier()
+        policy = _drf_policy(verifier)
+        meta = django_request.META
+        header = meta.get("HTTP_AUTHORIZATION")
+        token = None
+        if header:  # a token seen before: the middleware's fast path
+            method = (django_request.method or "GET").upper()
+            token = policy._fast_token(header, method, meta.get("QUERY_STRING", ""), None)
+        if token is None:
+            outcome = policy.authenticate(DjangoRequestView(django_request))
+            if isinstance(outcome, Rejected):
+                django_request._jwt_error = outcome.error
+                raise _api_exception(outcome.error, self.realm)
+            token = outcome.token
             if token is None:
-                return None
-            verified = configured_verifier().verify_token(token)
-        except AuthError as error:
-            django_request._jwt_error = error
-            raise _api_exception(error, self.realm) from None
-        _attach(django_request, verified, verified.scopes, None)
-        return JWTUser(verified.claims, verified.scopes), verified.claims
+                return None  # no token: other authentication classes may try
+        _attach(django_request, token, token.scopes, None)
+        claims = django_request.jwt_claims
+        return JWTUser(claims, token.scopes), claims
 
     def authenticate_header(self, request: Any) -> str:
         error = getattr(request._request, "_jwt_error", None)
@@ -354,6 +363,19 @@ class HasScopes(_BasePermission):  # type: ignore[misc]
         if any(scope not in user.scopes for scope in required):
             raise _api_exception(InsufficientScope(tuple(required)), JWTAuthentication.realm)
         return True
+
+
+_DRF_POLICIES: weakref.WeakKeyDictionary[Verifier, AuthPolicy] = weakref.WeakKeyDictionary()
+
+
+def _drf_policy(verifier: Verifier) -> AuthPolicy:
+    """How ``JWTAuthentication`` decides on its own: as the middleware does, with the
+    bearer header alone, and without a token meaning "not us" (anonymous)."""
+    policy = _DRF_POLICIES.get(verifier)
+    if policy is None:
+        policy = AuthPolicy(verifier, sources=(BearerHeader(),), optional=True, warm_start=False)
+        _DRF_POLICIES[verifier] = policy
+    return policy
 
 
 def _api_exception(error: AuthError, realm: str) -> Exception:

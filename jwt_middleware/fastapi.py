@@ -29,13 +29,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from ._policy import CLAIMS_KEY
+from ._policy import CLAIMS_KEY, AuthPolicy, Rejected
 from ._responses import render
 from ._rules import Rule
-from ._sources import BearerHeader, query_carries_token
+from ._sources import BearerHeader
 from ._verifier import Verifier
-from .asgi import POLICY_VIOLATION, ASGIRequestView
-from .errors import AuthError, ConfigurationError, InsufficientScope, InvalidRequest, MissingToken
+from .asgi import POLICY_VIOLATION, ASGIRequestView, fast_token
+from .errors import AuthError, ConfigurationError, InsufficientScope, MissingToken
 
 __all__ = ["AuthHTTPException", "JWTBearer", "add_exception_handlers", "docs_rules"]
 
@@ -81,7 +81,21 @@ class JWTBearer(SecurityBase):
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
         self._realm = realm
-        self._source = BearerHeader()
+        # Dependency-only mode decides as the middleware would, with its code: the bearer
+        # header, tokens in the query string refused, the fast path for tokens seen before.
+        self._policy = (
+            None
+            if verifier is None
+            else AuthPolicy(
+                verifier,
+                sources=(BearerHeader(),),
+                optional=not auto_error,
+                realm=realm,
+                warm_start=False,
+            )
+        )
+        header = self._policy._fast_header if self._policy is not None else None
+        self._fast_name = header.encode("latin-1") if header else None
 
     async def __call__(
         self, connection: HTTPConnection, security_scopes: SecurityScopes
@@ -109,17 +123,21 @@ class JWTBearer(SecurityBase):
             if claims is None:
                 return None  # a public route or an anonymous caller
             return claims, tuple(getattr(scope.get("auth"), "scopes", ()))
-        if self.verifier is None:
+        policy = self._policy
+        if policy is None:
             logger.error("JWTBearer has no verifier and no JWTMiddleware ran; refusing")
             return None
-        view = ASGIRequestView(scope)
-        if view.query_string and query_carries_token(view.query_string):
-            raise InvalidRequest("a token in the query string")
-        token = self._source.extract(view)
+        token = (
+            fast_token(policy, self._fast_name, False, scope) if scope["type"] == "http" else None
+        )
         if token is None:
-            return None
-        verified = await self.verifier.averify_token(token)
-        return verified.claims, verified.scopes
+            outcome = await policy.aauthenticate(ASGIRequestView(scope))
+            if isinstance(outcome, Rejected):
+                raise outcome.error
+            token = outcome.token
+            if token is None:
+                return None  # no token, and auto_error=False
+        return dict(token.claims), token.scopes  # the token may be the cache's: a copy
 
     def _refusal(self, connection: HTTPConnection, error: AuthError) -> Exception:
         if isinstance(connection, WebSocket):
