@@ -1,10 +1,13 @@
-"""Two Starlette apps for the load test, alike but for the middleware: ``bare`` and
-``protected``. Served by uvicorn (see run.py); the secret comes from BENCH_SECRET."""
+"""Apps for the load test, alike but for the middleware: Starlette's ``bare`` and
+``protected`` (served by uvicorn) and Flask's ``flask_bare`` and ``flask_protected``
+(served by gunicorn); see run.py. The secret comes from BENCH_SECRET."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from flask import Flask, jsonify, request
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -13,6 +16,7 @@ from starlette.routing import Route
 
 from jwt_middleware import StaticKey, Verifier
 from jwt_middleware.asgi import JWTMiddleware
+from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 
 
 async def me(request: Request) -> JSONResponse:
@@ -27,3 +31,20 @@ bare = Starlette(routes=[Route("/me", me)])
 protected = Starlette(
     routes=[Route("/me", me)], middleware=[Middleware(JWTMiddleware, verifier=_verifier)]
 )
+
+
+# The same for WSGI: a Flask app, bare and wrapped, served by gunicorn.
+
+_flask_bare = Flask("bare")
+_flask_protected = Flask("protected")
+
+
+def _flask_me() -> Any:
+    return jsonify(user=request.remote_user or "anonymous")
+
+
+for _app in (_flask_bare, _flask_protected):
+    _app.add_url_rule("/me", "me", _flask_me)
+
+flask_bare = _flask_bare.wsgi_app
+flask_protected = WSGIMiddleware(_flask_protected.wsgi_app, verifier=_verifier)

@@ -16,7 +16,8 @@ SECTIONS = (
     "Against the peers",
     "Scale",
     "Verified-token cache at its cap",
-    "Starlette under uvicorn",
+    "Under real servers",
+    "Framework integrations",
     "Import time",
 )
 
