@@ -126,7 +126,7 @@ class JWTBearer(SecurityBase):
         policy = self._policy
         if policy is None:
             logger.error("JWTBearer has no verifier and no JWTMiddleware ran; refusing")
-            return None
+            raise MissingToken()  # a configuration mistake: closed, even with auto_error=False
         token = (
             fast_token(policy, self._fast_name, False, scope) if scope["type"] == "http" else None
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 here = Path(__file__).resolve().parent
 sys.path[:0] = [str(here), str(here.parent)]  # the project, and examples/ for _demo
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders.settings")
+os.environ["DJANGO_SETTINGS_MODULE"] = "orders.settings"  # this project, whatever the shell says
 
 import uvicorn  # noqa: E402
 from _demo import announce, arguments  # noqa: E402
