@@ -38,6 +38,7 @@ FOREIGN = {
     "Ed25519",
     "EdDSA",
     "False",
+    "HTTPBearer",
     "HTTPException",
     "HttpOnly",
     "ImproperlyConfigured",
