@@ -134,15 +134,7 @@ def _with_session(request: Request, pair: TokenPair) -> JSONResponse:
 def _set_cookies(response: JSONResponse, cookies: list[SetCookie]) -> None:
     """The token cookies as the middleware's Cookie source and CSRF check read them."""
     for cookie in cookies:
-        response.set_cookie(
-            cookie.name,
-            cookie.value,
-            max_age=cookie.max_age,
-            path=cookie.path,
-            secure=cookie.secure,
-            httponly=cookie.httponly,
-            samesite=cookie.samesite.lower(),  # type: ignore[arg-type]
-        )
+        cookie.apply_to(response)
 
 
 app = Starlette(

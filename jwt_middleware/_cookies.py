@@ -30,6 +30,19 @@ class SetCookie:
     samesite: str
     path: str
 
+    def apply_to(self, response: Any) -> None:
+        """Set it on a response with a werkzeug- or Starlette-style ``set_cookie``
+        (Flask, Quart, Starlette, FastAPI...)."""
+        response.set_cookie(
+            self.name,
+            self.value,
+            max_age=self.max_age,
+            path=self.path,
+            secure=self.secure,
+            httponly=self.httponly,
+            samesite=self.samesite.lower(),
+        )
+
     def header(self) -> str:
         """The ``Set-Cookie`` header value, for frameworks without a helper."""
         from werkzeug.http import dump_cookie

@@ -56,28 +56,13 @@ logger = logging.getLogger("jwt_middleware")
 SETTING = "JWT_MIDDLEWARE"
 
 
-class JWTUser:
-    """The caller, as the token says: stateless, nothing stored. ``username`` (and
-    ``pk``) is the token's ``sub``; ``claims`` and ``scopes`` are what was verified.
-    Permissions come from the token, not from Django's tables: ``has_perm`` is False."""
+class _Stateless:
+    """What Django asks of any user, answered without a database: no staff, no
+    superuser, no permissions from Django's tables (a token's rights are its scopes)."""
 
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
     is_staff = False
     is_superuser = False
-
-    def __init__(self, claims: Mapping[str, Any], scopes: Iterable[str] = ()) -> None:
-        self.claims = claims
-        self.scopes = tuple(scopes)
-        sub = claims.get("sub")
-        self.username = sub if isinstance(sub, str) else ""
-
-    @property
-    def pk(self) -> str:
-        return self.username
-
-    id = pk
+    username = ""
 
     def get_username(self) -> str:
         return self.username
@@ -95,10 +80,32 @@ class JWTUser:
         return set()
 
     def save(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError("a JWTUser is not stored; it lives as long as its token")
+        raise NotImplementedError("this user is not stored; it lives as long as its request")
 
     def delete(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError("a JWTUser is not stored; it lives as long as its token")
+        raise NotImplementedError("this user is not stored; it lives as long as its request")
+
+
+class JWTUser(_Stateless):
+    """The caller, as the token says: stateless, nothing stored. ``username`` (and
+    ``pk``) is the token's ``sub``; ``claims`` and ``scopes`` are what was verified.
+    Permissions come from the token, not from Django's tables: ``has_perm`` is False."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+
+    def __init__(self, claims: Mapping[str, Any], scopes: Iterable[str] = ()) -> None:
+        self.claims = claims
+        self.scopes = tuple(scopes)
+        sub = claims.get("sub")
+        self.username = sub if isinstance(sub, str) else ""
+
+    @property
+    def pk(self) -> str:
+        return self.username
+
+    id = pk
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JWTUser) and other.username == self.username
@@ -113,32 +120,17 @@ class JWTUser:
         return f"JWTUser({self.username!r})"
 
 
-class JWTAnonymousUser:
+class JWTAnonymousUser(_Stateless):
     """``request.user`` for a request without a token, when no other middleware set
     one (an API project without ``django.contrib.auth``)."""
 
     is_authenticated = False
     is_anonymous = True
     is_active = False
-    is_staff = False
-    is_superuser = False
-    username = ""
     pk = None
     id = None
     claims = None
     scopes: tuple[str, ...] = ()
-
-    def get_username(self) -> str:
-        return ""
-
-    def has_perm(self, perm: str, obj: object = None) -> bool:
-        return False
-
-    def has_perms(self, perm_list: Iterable[str], obj: object = None) -> bool:
-        return False
-
-    def has_module_perms(self, app_label: str) -> bool:
-        return False
 
     def __str__(self) -> str:
         return "AnonymousUser"

@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, Response, abort, current_app, request
 
-from ._cookies import SetCookie, TokenCookies
+from ._cookies import TokenCookies
 from ._issuing import TokenPair
 from ._policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, Rejected
 from ._responses import SCOPE_TOKEN, render
@@ -178,13 +178,13 @@ def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool | Non
     ``secure`` defaults to whether this request came over https."""
     cookies = _cookies()
     for cookie in cookies.set(pair, secure=request.is_secure if secure is None else secure):
-        _apply(response, cookie)
+        cookie.apply_to(response)
 
 
 def clear_token_cookies(response: Response, *, secure: bool | None = None) -> None:
     """Make the browser forget the token and CSRF cookies (logout)."""
     for cookie in _cookies().clear(secure=request.is_secure if secure is None else secure):
-        _apply(response, cookie)
+        cookie.apply_to(response)
 
 
 def _check(optional: bool, needed: tuple[str, ...], realm: str | None = None) -> Response | None:
@@ -224,18 +224,6 @@ def _realm() -> str | None:
 def _cookies() -> TokenCookies:
     extension = current_app.extensions.get(EXTENSION)
     return extension.cookies if isinstance(extension, JWT) else TokenCookies()
-
-
-def _apply(response: Response, cookie: SetCookie) -> None:
-    response.set_cookie(
-        cookie.name,
-        cookie.value,
-        max_age=cookie.max_age,
-        path=cookie.path,
-        secure=cookie.secure,
-        httponly=cookie.httponly,
-        samesite=cookie.samesite,
-    )
 
 
 def _refusal(error: AuthError, realm: str | None) -> Response:
