@@ -258,3 +258,12 @@ def test_cookie_settings_fail_at_start_up() -> None:
         )
     with pytest.raises(ConfigurationError):
         jwt_required(optional=True, scopes=["a"])
+
+
+def test_set_cookie_headers_for_frameworks_without_a_helper() -> None:
+    pair = TokenIssuer(StaticKey(b"s" * 32, algorithm="HS256"), access_ttl=300).issue_pair("a")
+    access, refresh, csrf = (cookie.header() for cookie in TokenCookies().set(pair, secure=True))
+    assert access.startswith(f"access_token={pair.access_token};")
+    for header in (access, refresh):
+        assert all(part in header for part in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/"))
+    assert "Max-Age=300" in access and "HttpOnly" not in csrf
