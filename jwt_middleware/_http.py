@@ -10,13 +10,16 @@ Imported when the first remote key source is built (at start-up), not with the p
 
 from __future__ import annotations
 
+import encodings.idna  # noqa: F401  (see below)
 import time
 from collections.abc import Mapping
 
-# httpx imports httpcore when its first client is made. Imported here instead, at load
-# time on the thread building the key source: a warm-start thread caught by a fork
-# (gunicorn --preload) inside that import leaves the import lock held in every worker,
-# which then hangs.
+# httpx imports httpcore when its first client is made, and the first connection makes
+# socket.getaddrinfo import the idna codec (encodings.idna). Imported here instead, at
+# load time on the thread building the key source: a warm-start thread caught by a fork
+# (gunicorn --preload) inside either import leaves that module's import lock held in
+# every worker, which then hangs on its first fetch (seen with py-spy: the workers
+# waiting in _ModuleLock.acquire under getaddrinfo).
 import httpcore  # noqa: F401
 import httpx
 
@@ -24,11 +27,18 @@ from ._documents import Document, FetchError, FetchOptions, check_url, parse_doc
 from .errors import ConfigurationError
 
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "identity"}
+
+# One TLS context for every fetch, made here on the thread that builds the key source.
+# httpx would otherwise build one (parsing the CA bundle inside OpenSSL) in each new
+# client, on the warm-start thread too: a fork caught in the middle (gunicorn --preload
+# forks right after the app is built) leaves OpenSSL's locks held in the child, which
+# then hangs on its first fetch. It also saves the parse on every fetch.
+_TLS = httpx.create_ssl_context()
 _MAX_HOPS = 3
 
 
 def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -> Document:
-    http = client or httpx.Client()
+    http = client or httpx.Client(verify=_TLS)
     try:
         for _ in range(_MAX_HOPS + 1):
             with http.stream(
@@ -53,7 +63,7 @@ def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -
 async def afetch(
     url: str, options: FetchOptions, client: httpx.AsyncClient | None = None
 ) -> Document:
-    http = client or httpx.AsyncClient()
+    http = client or httpx.AsyncClient(verify=_TLS)
     try:
         for _ in range(_MAX_HOPS + 1):
             async with http.stream(

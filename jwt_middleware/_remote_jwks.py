@@ -289,7 +289,8 @@ class RemoteJWKS(KeyResolver):
 
     def _accept(self, document: _documents.Document) -> None:
         try:
-            keys = KeySet(document.body, skip_invalid=True, algorithms=self._algorithms)
+            with _fork.unforkable():  # the keys are loaded inside OpenSSL
+                keys = KeySet(document.body, skip_invalid=True, algorithms=self._algorithms)
         except ConfigurationError as exc:
             raise _documents.FetchError(f"no usable key in the JWKS: {exc}") from exc
         self._cache.succeeded(keys, document.max_age, self._clock())

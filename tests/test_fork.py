@@ -95,3 +95,35 @@ def test_gunicorn_preload_workers_fetch_their_own_keys(
         answers = [client.get(f"{preloaded}/admin", headers=headers) for _ in range(6)]
     assert [a.status_code for a in answers] == [200] * 6
     assert answers[-1].json()["user"] == "dora"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_fork_waits_for_an_unforkable_section() -> None:
+    from jwt_middleware import _fork
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def loading_keys() -> None:
+        with _fork.unforkable():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=loading_keys)
+    thread.start()
+    inside.wait(5)
+    threading.Timer(0.3, leave.set).start()
+    started = time.monotonic()
+
+    def child_can_enter() -> bool:
+        with _fork.unforkable():  # a new lock: the parent's holder is not here
+            return True
+
+    assert in_child(child_can_enter) == 0
+    assert time.monotonic() - started >= 0.25  # the fork waited for the section to end
+    thread.join(5)
+
+
+def test_fetches_share_one_tls_context() -> None:
+    from jwt_middleware import _http
+
+    assert _http._TLS.verify_mode.name == "CERT_REQUIRED" and _http._TLS.check_hostname
