@@ -589,7 +589,12 @@ SERVERS = {
             "warning",
             "--no-access-log",
         ],
-        ("bare", "protected"),
+        (
+            ("without the middleware", "bare"),
+            ("a middleware doing nothing (ceiling)", "pass_through"),
+            ("setting user and auth, no token read (ceiling)", "sets_user"),
+            ("with the middleware (HS256, cached)", "protected"),
+        ),
     ),
     "Flask under gunicorn (gthread, 8 threads)": (
         [
@@ -602,7 +607,10 @@ SERVERS = {
             "127.0.0.1:{port}",
             "server_app:{app}",
         ],
-        ("flask_bare", "flask_protected"),
+        (
+            ("without the middleware", "flask_bare"),
+            ("with the middleware (HS256, cached)", "flask_protected"),
+        ),
     ),
 }
 
@@ -614,38 +622,43 @@ def server(keys: Keys, seconds: float) -> None:
     tool = "wrk -t1 -c32" if shutil.which("wrk") else "httpx, 32 concurrent clients"
     rows = []
     for label, (argv, variants) in SERVERS.items():
-        results = []
-        for variant in variants:
-            port = free_port()
-            command = [part.format(app=variant, port=port) for part in argv]
-            process = subprocess.Popen(
-                [str(Path(sys.executable).parent / command[0]), *command[1:]],
-                cwd=Path(__file__).parent,
-                env={**os.environ, "BENCH_SECRET": SECRET.decode()},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        results = [_serve_and_load(argv, app, token, seconds) for _, app in variants]
+        for (way, app), result in zip(variants, results, strict=True):
+            ratio = result / results[0]
+            verdict = (
+                f" (≥ 0.9: {'yes' if ratio >= 0.9 else 'no'})" if app == variants[-1][1] else ""
             )
-            try:
-                wait_for(port)
-                results.append(_load(port, token, seconds))
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-        ratio = results[1] / results[0]
-        rows.append([label, "without the middleware", f"{results[0]:,.0f}", ""])
-        rows.append(
-            [
-                label,
-                "with the middleware (HS256, cached)",
-                f"{results[1]:,.0f}",
-                f"{ratio:.2f} (≥ 0.9: {'yes' if ratio >= 0.9 else 'no'})",
-            ]
-        )
+            rows.append(
+                [
+                    label,
+                    way,
+                    f"{result:,.0f}",
+                    "" if app == variants[0][1] else f"{ratio:.2f}{verdict}",
+                ]
+            )
     table(
         f"Under real servers, {seconds:.0f} s per run, loopback, load from {tool}",
         ["server", "", "requests/s", "ratio"],
         rows,
     )
+
+
+def _serve_and_load(argv: list[str], app: str, token: str, seconds: float) -> float:
+    port = free_port()
+    command = [part.format(app=app, port=port) for part in argv]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / command[0]), *command[1:]],
+        cwd=Path(__file__).parent,
+        env={**os.environ, "BENCH_SECRET": SECRET.decode()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(port)
+        return _load(port, token, seconds)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _load(port: int, token: str, seconds: float) -> float:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from jwt_middleware import StaticKey, Verifier
+from jwt_middleware import StaticKey, TokenCredentials, TokenUser, Verifier
 from jwt_middleware.asgi import JWTMiddleware
 from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 
@@ -31,6 +31,36 @@ bare = Starlette(routes=[Route("/me", me)])
 protected = Starlette(
     routes=[Route("/me", me)], middleware=[Middleware(JWTMiddleware, verifier=_verifier)]
 )
+
+
+# Ceilings for the uvicorn row: what any auth middleware costs before it verifies anything.
+
+
+class _PassThrough:
+    """An ASGI middleware that does nothing: the cost of one more layer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+class _SetsUser(_PassThrough):
+    """Sets what any auth middleware sets for Starlette (claims, ``user``, ``auth``),
+    with no token read: the most a verifying middleware can reach."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        claims = {"sub": "user-1234567890"}
+        scope["jwt.claims"] = claims
+        scope["jwt.header"] = {"alg": "HS256"}
+        scope["user"] = TokenUser(claims)
+        scope["auth"] = TokenCredentials(())
+        await self.app(scope, receive, send)
+
+
+pass_through = Starlette(routes=[Route("/me", me)], middleware=[Middleware(_PassThrough)])
+sets_user = Starlette(routes=[Route("/me", me)], middleware=[Middleware(_SetsUser)])
 
 
 # The same for WSGI: a Flask app, bare and wrapped, served by gunicorn.
