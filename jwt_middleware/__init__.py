@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from ._claims import IssuerTemplate
 from ._cookies import SetCookie, TokenCookies
 from ._identity import AnonymousUser, TokenCredentials, TokenUser
 from ._key_resolver import KeyResolver
@@ -15,6 +16,7 @@ from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
 from ._policy import (
     CLAIMS_KEY,
     HEADER_KEY,
+    ROLES_KEY,
     SCOPES_KEY,
     Allowed,
     AuthEvent,
@@ -26,11 +28,12 @@ from ._responses import ErrorResponse
 from ._revocation import Denylist, MemoryDenylist, RedisDenylist
 from ._rules import Rule
 from ._sources import BearerHeader, Cookie, Header, TokenSource
-from ._verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier
+from ._verifier import DEFAULT_TOKEN_TYPES, ClaimValidator, VerifiedToken, Verifier, VerifierOptions
 from ._version import __version__ as __version__
 from .errors import (
     AuthError,
     BadSignature,
+    ClaimsRejected,
     ConfigurationError,
     CSRFFailed,
     DenylistUnavailable,
@@ -89,6 +92,8 @@ __all__ = [
     "BearerHeader",
     "CLAIMS_KEY",
     "CSRFFailed",
+    "ClaimValidator",
+    "ClaimsRejected",
     "ConfigurationError",
     "Cookie",
     "DEFAULT_TOKEN_TYPES",
@@ -104,6 +109,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidToken",
     "IssuerKeys",
+    "IssuerTemplate",
     "KeyResolver",
     "KeySet",
     "KeysUnavailable",
@@ -111,6 +117,7 @@ __all__ = [
     "MemoryDenylist",
     "MissingToken",
     "NotYetValid",
+    "ROLES_KEY",
     "RedisDenylist",
     "RefreshTokenReused",
     "Rejected",
@@ -135,5 +142,6 @@ __all__ = [
     "VerificationFailed",
     "VerifiedToken",
     "Verifier",
+    "VerifierOptions",
     "WrongTokenType",
 ]

@@ -4,6 +4,7 @@ and how scopes are read from them. Pure: the clock's reading comes in as ``now``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,10 +14,71 @@ from .errors import (
     InvalidClaims,
     NotYetValid,
     UnsupportedConfirmation,
+    UntrustedIssuer,
 )
 
 _MAX_NUMERIC_DATE = 2**53  # beyond this a float loses whole seconds; no real token needs it
 _ABSENT: Any = object()  # tells a missing claim from a JSON null
+
+
+_TEMPLATE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class IssuerTemplate:
+    """An issuer that names a tenant, as Entra ID's
+    ``https://login.microsoftonline.com/{tid}/v2.0``: the token's ``iss`` must be the
+    template filled with the token's own ``claim`` (``tid`` here), and that value one of
+    ``allowed``, or any value when ``any_value=True`` is asked for explicitly (then the
+    audience is all that keeps other tenants' tokens out). Values are plain names
+    (letters, digits, ``.``, ``_``, ``-``), so no value can reshape the issuer."""
+
+    __slots__ = ("_prefix", "_suffix", "allowed", "claim", "template")
+
+    def __init__(
+        self,
+        template: str,
+        *,
+        claim: str = "tid",
+        allowed: Iterable[str] | None = None,
+        any_value: bool = False,
+    ) -> None:
+        placeholder = "{" + claim + "}"
+        if not isinstance(template, str) or template.count(placeholder) != 1:
+            raise ConfigurationError(f"an issuer template holds {placeholder} once: {template!r}")
+        if template.count("{") != 1 or template.count("}") != 1:
+            raise ConfigurationError(f"an issuer template has one placeholder: {template!r}")
+        self.template, self.claim = template, claim
+        self._prefix, self._suffix = template.split(placeholder)
+        if (allowed is None) == (not any_value):
+            raise ConfigurationError(
+                "an issuer template needs the allowed values, or any_value=True (not both)"
+            )
+        self.allowed = None if allowed is None else string_set(allowed, "allowed values")
+        if self.allowed is not None and not all(map(_TEMPLATE_VALUE.fullmatch, self.allowed)):
+            raise ConfigurationError("an issuer template's allowed values are plain names")
+
+    def issuer_for(self, value: str) -> str:
+        return f"{self._prefix}{value}{self._suffix}"
+
+    def check(self, claims: dict[str, Any], iss: object) -> bool:
+        """True when ``iss`` is this template's, filled with the token's own claim value;
+        False when ``iss`` has another shape. Raises for a value not allowed."""
+        if not isinstance(iss, str) or not (
+            iss.startswith(self._prefix) and iss.endswith(self._suffix)
+        ):
+            return False
+        value = claims.get(self.claim)
+        if not isinstance(value, str) or not _TEMPLATE_VALUE.fullmatch(value):
+            return False
+        if iss != self.issuer_for(value):
+            return False
+        if self.allowed is not None and value not in self.allowed:
+            raise UntrustedIssuer(f"{self.claim} {value!r} is not an allowed one")
+        return True
+
+    def __repr__(self) -> str:
+        allowed = "any_value=True" if self.allowed is None else f"allowed={sorted(self.allowed)}"
+        return f"IssuerTemplate({self.template!r}, claim={self.claim!r}, {allowed})"
 
 
 class ClaimRules:
@@ -32,6 +94,7 @@ class ClaimRules:
         *,
         issuers: frozenset[str] | None,
         audiences: frozenset[str] | None,
+        issuer_templates: tuple[IssuerTemplate, ...] = (),
         leeway: float,
         required: Iterable[str],
         max_age: float | None,
@@ -49,6 +112,7 @@ class ClaimRules:
         if max_age is not None and "iat" not in self.required:
             self.required += ("iat",)
         self.issuers, self.audiences = issuers, audiences
+        self.issuer_templates = issuer_templates
         self.leeway, self.max_age = leeway, max_age
         # How far nbf and iat may lie ahead of our clock: the issuer's clock may run fast.
         self.ahead = max(leeway, clock_skew)
@@ -87,14 +151,23 @@ class ClaimRules:
         for name in ("iss", "sub", "jti"):
             if not isinstance(claims.get(name, ""), str):  # a JSON null is not a string
                 raise InvalidClaims(f"{name} is not a string")
-        if self.issuers is not None and claims.get("iss") not in self.issuers:
-            raise InvalidClaims("wrong or missing issuer")
+        if self.issuers is not None or self.issuer_templates:
+            self._check_issuer(claims)
         self._check_audience(claims.get("aud", _ABSENT))
         if "cnf" in claims:
             # Bound to a key (DPoP) or a certificate (mTLS) whose proof nobody checks
             # here: taking it as a bearer token would let a thief use it.
             raise UnsupportedConfirmation("the token has a cnf claim; its proof is not checked")
         return not_before, expires_at
+
+    def _check_issuer(self, claims: dict[str, Any]) -> None:
+        iss = claims.get("iss")
+        if self.issuers is not None and iss in self.issuers:
+            return
+        for template in self.issuer_templates:
+            if template.check(claims, iss):
+                return
+        raise InvalidClaims("wrong or missing issuer")
 
     def _check_audience(self, aud: object) -> None:
         if aud is _ABSENT:

@@ -34,6 +34,8 @@ class FetchOptions:
     timeout: float
     max_bytes: int
     follow_redirects: bool
+    ca_file: str | None = None  # trust only this CA bundle (a cluster's own CA)
+    auth_token_file: str | None = None  # send its contents as a bearer token, read each time
 
 
 def check_url(url: str, what: str = "URL") -> str:

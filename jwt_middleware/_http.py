@@ -11,8 +11,11 @@ Imported when the first remote key source is built (at start-up), not with the p
 from __future__ import annotations
 
 import encodings.idna  # noqa: F401  (see below)
+import ssl
 import time
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 
 # httpx imports httpcore when its first client is made, and the first connection makes
 # socket.getaddrinfo import the idna codec (encodings.idna). Imported here instead, at
@@ -37,12 +40,42 @@ _TLS = httpx.create_ssl_context()
 _MAX_HOPS = 3
 
 
+@lru_cache(maxsize=8)
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The TLS context for ``ca_file`` (only that CA is trusted), made once, at start-up
+    when the key source is built (see ``_TLS`` for why then)."""
+    if ca_file is None:
+        return _TLS
+    try:
+        return httpx.create_ssl_context(verify=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot load the CA file {ca_file!r}: {exc}") from exc
+
+
+def _headers(options: FetchOptions) -> Mapping[str, str]:
+    """The request headers; a token file is read on every fetch, since Kubernetes
+    rotates projected service-account tokens in place."""
+    if options.auth_token_file is None:
+        return _HEADERS
+    try:
+        token = Path(options.auth_token_file).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FetchError(f"cannot read the token file: {type(exc).__name__}") from exc
+    if not token or any(c.isspace() for c in token):
+        raise FetchError("the token file does not hold one token")
+    return {**_HEADERS, "Authorization": f"Bearer {token}"}
+
+
 def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -> Document:
-    http = client or httpx.Client(verify=_TLS)
+    http = client or httpx.Client(verify=tls_context(options.ca_file))
     try:
         for _ in range(_MAX_HOPS + 1):
             with http.stream(
-                "GET", url, headers=_HEADERS, follow_redirects=False, timeout=options.timeout
+                "GET",
+                url,
+                headers=_headers(options),
+                follow_redirects=False,
+                timeout=options.timeout,
             ) as response:
                 target = _redirect_target(response, options)
                 if target is None:
@@ -63,11 +96,15 @@ def fetch(url: str, options: FetchOptions, client: httpx.Client | None = None) -
 async def afetch(
     url: str, options: FetchOptions, client: httpx.AsyncClient | None = None
 ) -> Document:
-    http = client or httpx.AsyncClient(verify=_TLS)
+    http = client or httpx.AsyncClient(verify=tls_context(options.ca_file))
     try:
         for _ in range(_MAX_HOPS + 1):
             async with http.stream(
-                "GET", url, headers=_HEADERS, follow_redirects=False, timeout=options.timeout
+                "GET",
+                url,
+                headers=_headers(options),
+                follow_redirects=False,
+                timeout=options.timeout,
             ) as response:
                 target = _redirect_target(response, options)
                 if target is None:

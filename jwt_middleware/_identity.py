@@ -49,15 +49,17 @@ class AnonymousUser:
 
 
 class TokenCredentials:
-    """``scope["auth"]``: the token's scopes, a tuple (Starlette reads ``.scopes``)."""
+    """``scope["auth"]``: the token's scopes (Starlette reads ``.scopes``) and roles,
+    tuples of strings."""
 
-    __slots__ = ("scopes",)
+    __slots__ = ("roles", "scopes")
 
-    def __init__(self, scopes: Iterable[str] = ()) -> None:
+    def __init__(self, scopes: Iterable[str] = (), roles: Iterable[str] = ()) -> None:
         self.scopes = tuple(scopes)  # the same object when given a tuple: no copy
+        self.roles = tuple(roles)
 
     def __repr__(self) -> str:
-        return f"TokenCredentials({self.scopes!r})"
+        return f"TokenCredentials({self.scopes!r}, roles={self.roles!r})"
 
 
 ANONYMOUS = AnonymousUser()

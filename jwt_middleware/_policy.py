@@ -36,6 +36,8 @@ HEADER_KEY = "jwt.header"
 """Where the verified token's JOSE header is stored."""
 SCOPES_KEY = "jwt.scopes"
 """Where the token's scopes (a tuple of strings) are stored in the WSGI environ."""
+ROLES_KEY = "jwt.roles"
+"""Where the token's roles (a tuple of strings, see ``roles_claims``) are stored."""
 
 
 class Allowed(NamedTuple):
@@ -325,7 +327,9 @@ class AuthPolicy:
         """The 403 for a verified token that the route's rule (or, without one, the
         scopes required everywhere) does not admit; None when it may pass."""
         if rule is not None:
-            return rule.refusal(verified.claims, verified.scopes, self._required_scopes)
+            return rule.refusal(
+                verified.claims, verified.scopes, self._required_scopes, verified.roles
+            )
         required = self._required_scopes
         if required and not all(scope in verified.scopes for scope in required):
             return InsufficientScope(required)

@@ -46,6 +46,8 @@ class RemoteJWKSOptions(TypedDict, total=False):
     min_ttl: float
     max_ttl: float
     allow_redirects: bool
+    ca_file: str | None
+    auth_token_file: str | None
     http_client: httpx.Client | None
     async_http_client: httpx.AsyncClient | None
     clock: Callable[[], float]
@@ -62,6 +64,9 @@ class RemoteJWKS(KeyResolver):
       skipped); RSA keys published without ``alg`` then verify the PS* listed too.
     - ``max_stale``: when refreshing fails, expired keys keep serving this long.
     - ``timeout``, ``max_bytes``, ``allow_redirects``: how a fetch may go.
+    - ``ca_file``: trust only this CA bundle (a cluster's own CA); ``auth_token_file``:
+      send the file's token as ``Authorization: Bearer``, read anew on every fetch
+      (Kubernetes rotates it in place). Both for ``providers.kubernetes``.
     - ``http_client`` / ``async_http_client``: your httpx clients (proxies, TLS);
       by default a short-lived client is made per fetch.
 
@@ -94,6 +99,8 @@ class RemoteJWKS(KeyResolver):
         min_ttl: float | None = None,
         max_ttl: float = 24 * 3600,
         allow_redirects: bool = False,
+        ca_file: str | None = None,
+        auth_token_file: str | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -114,10 +121,16 @@ class RemoteJWKS(KeyResolver):
         self._jwks_url = url
         self._issuer = issuer
         self._discovered_at: float | None = None
-        self._options = _documents.FetchOptions(timeout, max_bytes, allow_redirects)
+        if auth_token_file is not None and allow_redirects:
+            raise ConfigurationError("auth_token_file cannot go with allow_redirects")
+        self._options = _documents.FetchOptions(
+            timeout, max_bytes, allow_redirects, ca_file, auth_token_file
+        )
         # httpx loads with the first remote key source, at start-up, not with the
         # package: most services hold their keys in memory.
         from . import _http
+
+        _http.tls_context(ca_file)  # made now, on this thread; a bad CA file fails here
 
         self._fetch, self._afetch = _http.fetch, _http.afetch
         self._client = http_client

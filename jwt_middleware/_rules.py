@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._claim_paths import MISSING, ClaimPath, claim_path, lookup
 from ._responses import SCOPE_TOKEN
 from .errors import ConfigurationError, InsufficientScope
-
-_MISSING = object()
 
 
 class _ClaimConditionFailed(InsufficientScope):
     description = "The access token lacks a claim this resource requires"
+
+
+class _RoleMissing(InsufficientScope):
+    description = "The access token lacks a role this resource requires"
 
 
 class Rule:
@@ -30,10 +33,12 @@ class Rule:
     scope in ``scopes`` and meeting every condition in ``claims``: a dotted path into
     the claims (``"realm_access.roles"``) and the value expected there, which the claim
     must equal or, when it is a list or a space-separated string, contain. A missing
-    claim fails. A token that fails is refused with 403 ``insufficient_scope``.
+    claim fails. ``roles``: every one must be among the token's roles, read where the
+    verifier's ``roles_claims`` (or provider profile) says they live. A token that
+    fails is refused with 403 ``insufficient_scope``.
     """
 
-    __slots__ = ("_conditions", "claims", "methods", "path", "public", "scopes")
+    __slots__ = ("_conditions", "claims", "methods", "path", "public", "roles", "scopes")
 
     def __init__(
         self,
@@ -43,6 +48,7 @@ class Rule:
         public: bool = False,
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
+        roles: Iterable[str] = (),
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigurationError(f"a rule's path must start with '/': {path!r}")
@@ -66,11 +72,14 @@ class Rule:
         self.scopes = tuple(scopes)
         if not all(isinstance(s, str) and SCOPE_TOKEN.fullmatch(s) for s in self.scopes):
             raise ConfigurationError("a rule's scopes must be RFC 6750 scope tokens")
+        self.roles = (roles,) if isinstance(roles, str) else tuple(roles)
+        if not all(isinstance(role, str) and role for role in self.roles):
+            raise ConfigurationError("a rule's roles must be non-empty strings")
         self.claims = dict(claims or {})
         self._conditions = tuple(_condition(name, value) for name, value in self.claims.items())
-        if self.public and (self.scopes or self._conditions):
+        if self.public and (self.scopes or self._conditions or self.roles):
             raise ConfigurationError(
-                f"rule {path!r} is public: it cannot also require scopes or claims"
+                f"rule {path!r} is public: it cannot also require scopes, roles or claims"
             )
 
     @property
@@ -78,14 +87,20 @@ class Rule:
         return self.path.endswith("/") and self.path != "/"
 
     def refusal(
-        self, claims: Mapping[str, Any], scopes: Iterable[str], also: tuple[str, ...] = ()
+        self,
+        claims: Mapping[str, Any],
+        scopes: Iterable[str],
+        also: tuple[str, ...] = (),
+        roles: Iterable[str] = (),
     ) -> InsufficientScope | None:
-        """None when a verified token's claims and scopes meet this rule (and hold the
-        scopes ``also`` required everywhere); else the 403 to answer, naming every
-        scope the request needs."""
+        """None when a verified token's claims, scopes and roles meet this rule (and
+        hold the scopes ``also`` required everywhere); else the 403 to answer, naming
+        every scope the request needs."""
         needed = also + self.scopes
         if needed and not all(scope in scopes for scope in needed):
             return InsufficientScope(needed)
+        if self.roles and not all(role in roles for role in self.roles):
+            return _RoleMissing(needed, "a required role is missing")
         if not all(_holds(claims, path, expected) for path, expected in self._conditions):
             return _ClaimConditionFailed(needed, "a claim condition failed")
         return None
@@ -98,29 +113,28 @@ class Rule:
             parts.append("public=True")
         if self.scopes:
             parts.append(f"scopes={list(self.scopes)!r}")
+        if self.roles:
+            parts.append(f"roles={list(self.roles)!r}")
         if self.claims:
             parts.append(f"claims={self.claims!r}")
         return f"Rule({', '.join(parts)})"
 
 
-def _condition(name: object, expected: object) -> tuple[tuple[str, ...], object]:
-    if not isinstance(name, str) or not name or any(not part for part in name.split(".")):
+def _condition(name: object, expected: object) -> tuple[ClaimPath, object]:
+    if not isinstance(name, str):
         raise ConfigurationError(f"a claim condition needs a dotted claim name: {name!r}")
+    path = claim_path(name)
     if isinstance(expected, Mapping | list | tuple | set) or expected is None:
         raise ConfigurationError(
             f"the condition on {name!r} must expect one value (a string, number or bool)"
         )
-    return tuple(name.split(".")), expected
+    return path, expected
 
 
-def _holds(claims: Mapping[str, Any], path: tuple[str, ...], expected: object) -> bool:
-    value: Any = claims
-    for part in path:
-        if not isinstance(value, Mapping):
-            return False
-        value = value.get(part, _MISSING)
-        if value is _MISSING:
-            return False
+def _holds(claims: Mapping[str, Any], path: ClaimPath, expected: object) -> bool:
+    value = lookup(claims, path)
+    if value is MISSING:
+        return False
     if isinstance(value, list):
         return any(_same(item, expected) for item in value)
     if isinstance(value, str) and isinstance(expected, str) and " " not in expected:

@@ -8,12 +8,14 @@ I/O); parsing, header checks, signature and claim checks are the same pure metho
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, TypedDict
 
 from . import _compact
-from ._claims import ClaimRules, scopes_of, string_set
+from ._claim_paths import ClaimPath, claim_path, roles_of
+from ._claims import ClaimRules, IssuerTemplate, scopes_of, string_set
 from ._key_resolver import KeyResolver, fetches_keys
 from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey, configured_algorithms
 from ._resolvers import CallableResolver, Keys, as_resolver
@@ -22,11 +24,13 @@ from ._token_cache import CachedToken, TokenCache
 from .errors import (
     AuthError,
     BadSignature,
+    ClaimsRejected,
     ConfigurationError,
     DisallowedAlgorithm,
     MalformedToken,
     RevokedToken,
     UnknownKey,
+    VerificationFailed,
     WrongTokenType,
 )
 
@@ -38,13 +42,40 @@ DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
 
 
+ClaimValidator = Callable[[Mapping[str, Any]], str | None]
+"""A check of verified claims: ``None`` accepts, a string refuses with that reason code
+(``ClaimsRejected``), an ``AuthError`` raised refuses as itself."""
+
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,47}")
+
+
 class VerifiedToken(NamedTuple):
-    """A token whose signature and claims were checked, and the scopes it grants
-    (``scope`` or ``scp``, see ``scopes_of``)."""
+    """A token whose signature and claims were checked, the scopes it grants
+    (``scope`` or ``scp``, see ``scopes_of``) and its roles (``roles_claims``)."""
 
     header: dict[str, Any]
     claims: dict[str, Any]
     scopes: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+class VerifierOptions(TypedDict, total=False):
+    """``Verifier``'s keyword arguments but ``issuer`` and ``audience``: what the
+    ``providers`` functions pass through (they set those two themselves)."""
+
+    algorithms: Iterable[str] | None
+    leeway: float
+    clock_skew: float
+    required_claims: Iterable[str]
+    max_age: float | None
+    token_types: Iterable[str | None] | None
+    max_token_bytes: int
+    denylist: Denylist | None
+    cache_size: int
+    cache_ttl: float
+    roles_claims: Iterable[str | Sequence[str]]
+    validators: Iterable[ClaimValidator]
+    clock: Callable[[], float]
 
 
 class Verifier:
@@ -62,6 +93,12 @@ class Verifier:
     With a ``denylist``, every request also checks that neither the token's ``jti``
     nor its session ``sid`` was revoked.
 
+    ``issuer`` may hold ``IssuerTemplate``s (a tenant in the issuer, as Entra ID's).
+    ``roles_claims`` says where the token's roles live (``"roles"``,
+    ``"realm_access.roles"``, or a tuple of names for claim names with dots); they are
+    ``VerifiedToken.roles`` and what ``Rule(roles=...)`` checks. ``validators`` are
+    ``ClaimValidator`` callables run, in order, on every newly verified token's claims.
+
     Tokens seen before are served from a bounded cache (``cache_size`` entries, each
     kept at most ``cache_ttl`` seconds and dropped when the key set changes): the
     signature is not checked again, but expiry, ``nbf`` and the denylist are, on every
@@ -74,7 +111,7 @@ class Verifier:
         keys: Keys,
         *,
         algorithms: Iterable[str] | None = None,
-        issuer: str | Iterable[str] | None = None,
+        issuer: str | IssuerTemplate | Iterable[str | IssuerTemplate] | None = None,
         audience: str | Iterable[str] | None = None,
         leeway: float = 0,
         clock_skew: float = 10,
@@ -85,6 +122,8 @@ class Verifier:
         denylist: Denylist | None = None,
         cache_size: int = 10_000,
         cache_ttl: float = 300.0,
+        roles_claims: Iterable[str | Sequence[str]] = (),
+        validators: Iterable[ClaimValidator] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._resolver = as_resolver(keys)
@@ -96,14 +135,24 @@ class Verifier:
         configured = configured_algorithms(algorithms)
         self._algorithms = SUPPORTED_ALGORITHMS if configured is None else configured
         self._configured_algorithms = configured is not None
+        names, templates = _split_issuers(issuer)
+        if templates and self._resolver.issuers is not None:
+            raise ConfigurationError("issuer templates need one key set, not IssuerKeys")
         self._rules = ClaimRules(
-            issuers=_issuers(string_set(issuer, "issuer"), self._resolver),
+            issuers=_issuers(names, self._resolver),
+            issuer_templates=templates,
             audiences=string_set(audience, "audience"),
             leeway=leeway,
             clock_skew=clock_skew,
             required=required_claims,
             max_age=max_age,
         )
+        if isinstance(roles_claims, str):
+            roles_claims = (roles_claims,)
+        self._roles_claims: tuple[ClaimPath, ...] = tuple(map(claim_path, roles_claims))
+        self._validators = tuple(validators)
+        if not all(callable(check) for check in self._validators):
+            raise ConfigurationError("validators must be callables taking the claims")
         if isinstance(max_token_bytes, bool) or not isinstance(max_token_bytes, int):
             raise ConfigurationError("max_token_bytes must be an int")
         if max_token_bytes < 64:
@@ -341,12 +390,31 @@ class Verifier:
             raise DisallowedAlgorithm(f"the matching key does not allow {alg}")
         claims = parsed.claims
         window = self._rules.check(claims, self._clock())
-        return VerifiedToken(parsed.header, claims, scopes_of(claims)), window
+        for check in self._validators:
+            _validate(check, claims)
+        roles = roles_of(claims, self._roles_claims)
+        return VerifiedToken(parsed.header, claims, scopes_of(claims), roles), window
 
 
 def _own(shared: VerifiedToken) -> VerifiedToken:
     """Copies of a shared token's dicts, so what the caller changes stays its own."""
-    return VerifiedToken(dict(shared.header), dict(shared.claims), shared.scopes)
+    return VerifiedToken(dict(shared.header), dict(shared.claims), shared.scopes, shared.roles)
+
+
+def _validate(check: ClaimValidator, claims: dict[str, Any]) -> None:
+    try:
+        refused = check(claims)
+    except AuthError:
+        raise
+    except Exception as exc:  # a broken check refuses: fail closed, and say so
+        logger.exception("claim validator %r raised; the token is refused", check)
+        raise VerificationFailed("a claim validator raised") from exc
+    if refused is None:
+        return
+    if isinstance(refused, str) and _REASON.fullmatch(refused):
+        raise ClaimsRejected(refused)
+    logger.error("claim validator %r returned %r, not None or a reason code", check, refused)
+    raise ClaimsRejected("claims_rejected")
 
 
 def _check_revocation(revoked: bool) -> None:
@@ -371,6 +439,22 @@ def _media_type(value: str) -> str:
     """RFC 7515 4.1.9: compare case-insensitively, ``application/`` prefix optional."""
     lowered = value.lower()
     return lowered.removeprefix("application/")
+
+
+def _split_issuers(
+    issuer: str | IssuerTemplate | Iterable[str | IssuerTemplate] | None,
+) -> tuple[frozenset[str] | None, tuple[IssuerTemplate, ...]]:
+    """Plain issuer names, and templates."""
+    if issuer is None or isinstance(issuer, str):
+        return string_set(issuer, "issuer"), ()
+    if isinstance(issuer, IssuerTemplate):
+        return None, (issuer,)
+    items = tuple(issuer)
+    templates = tuple(item for item in items if isinstance(item, IssuerTemplate))
+    names = [item for item in items if not isinstance(item, IssuerTemplate)]
+    if not names and not templates:
+        raise ConfigurationError("issuer must be a non-empty string or list of strings")
+    return (string_set(names, "issuer") if names else None), templates
 
 
 def _issuers(configured: frozenset[str] | None, resolver: KeyResolver) -> frozenset[str] | None:

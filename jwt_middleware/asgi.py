@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Unpack
 
 from ._identity import ANONYMOUS, TokenCredentials, TokenUser
-from ._policy import CLAIMS_KEY, HEADER_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, AuthPolicy, MiddlewareOptions, Rejected
 from ._request import RequestView
 from ._responses import ErrorResponse
 from ._verifier import VerifiedToken, Verifier
@@ -149,6 +149,7 @@ class JWTMiddleware:
                 # Exempt, preflight or anonymous: keep what an outer auth layer set.
                 scope.setdefault(CLAIMS_KEY, None)
                 scope.setdefault(HEADER_KEY, None)
+                scope.setdefault(ROLES_KEY, ())
                 scope.setdefault("user", ANONYMOUS)
                 scope.setdefault("auth", TokenCredentials())
                 await self.app(scope, receive, send)
@@ -159,7 +160,8 @@ class JWTMiddleware:
         scope[CLAIMS_KEY] = claims
         scope[HEADER_KEY] = dict(token.header)
         scope["user"] = TokenUser(claims)
-        scope["auth"] = TokenCredentials(token.scopes)
+        scope[ROLES_KEY] = token.roles
+        scope["auth"] = TokenCredentials(token.scopes, token.roles)
         await self.app(scope, receive, send)
 
     def _fast(self, scope: Scope) -> VerifiedToken | None:

@@ -14,8 +14,9 @@ In ``settings.py``::
     }
 
 The middleware verifies the token and sets ``request.user`` to a ``JWTUser`` built from
-the claims: no database row, no session, no ``login()``; ``request.jwt_claims`` and
-``request.jwt_scopes`` hold what was verified. Requests whose token came in a header are
+the claims: no database row, no session, no ``login()``; ``request.jwt_claims``,
+``request.jwt_scopes`` and ``request.jwt_roles`` hold what was verified. Requests whose
+token came in a header are
 exempt from Django's session CSRF check (a browser cannot forge them); cookie-borne
 tokens keep this library's own CSRF rules. It runs under WSGI and ASGI Django alike.
 
@@ -88,16 +89,20 @@ class _Stateless:
 
 class JWTUser(_Stateless):
     """The caller, as the token says: stateless, nothing stored. ``username`` (and
-    ``pk``) is the token's ``sub``; ``claims`` and ``scopes`` are what was verified.
+    ``pk``) is the token's ``sub``; ``claims``, ``scopes`` and ``roles`` are what was
+    verified.
     Permissions come from the token, not from Django's tables: ``has_perm`` is False."""
 
     is_authenticated = True
     is_anonymous = False
     is_active = True
 
-    def __init__(self, claims: Mapping[str, Any], scopes: Iterable[str] = ()) -> None:
+    def __init__(
+        self, claims: Mapping[str, Any], scopes: Iterable[str] = (), roles: Iterable[str] = ()
+    ) -> None:
         self.claims = claims
         self.scopes = tuple(scopes)
+        self.roles = tuple(roles)
         sub = claims.get("sub")
         self.username = sub if isinstance(sub, str) else ""
 
@@ -260,6 +265,7 @@ def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: A
     if token is None:  # a public path or an anonymous caller: leave request.user be
         request.jwt_claims = None
         request.jwt_scopes = ()
+        request.jwt_roles = ()
         if not hasattr(request, "user"):
             request.user = JWTAnonymousUser()
         return
@@ -267,7 +273,8 @@ def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: A
     request.jwt_claims = claims
     request.jwt_header = dict(token.header)
     request.jwt_scopes = scopes
-    request.user = JWTUser(claims, scopes)
+    request.jwt_roles = token.roles
+    request.user = JWTUser(claims, scopes, token.roles)
     if source is not None and not source.sent_automatically:
         # A header a browser never adds by itself: no cross-site request can carry it,
         # so Django's session CSRF check has nothing to protect. (Cookie tokens went
@@ -311,7 +318,8 @@ class JWTAuthentication(_BaseAuthentication):  # type: ignore[misc]
             claims = django_request.jwt_claims
             if claims is None:
                 return None
-            return JWTUser(claims, django_request.jwt_scopes), claims
+            user = JWTUser(claims, django_request.jwt_scopes, django_request.jwt_roles)
+            return user, claims
         verifier = self.verifier if self.verifier is not None else configured_verifier()
         policy = _drf_policy(verifier)
         meta = django_request.META
@@ -330,7 +338,7 @@ class JWTAuthentication(_BaseAuthentication):  # type: ignore[misc]
                 return None  # no token: other authentication classes may try
         _attach(django_request, token, token.scopes, None)
         claims = django_request.jwt_claims
-        return JWTUser(claims, token.scopes), claims
+        return JWTUser(claims, token.scopes, token.roles), claims
 
     def authenticate_header(self, request: Any) -> str:
         error = getattr(request._request, "_jwt_error", None)

@@ -18,6 +18,7 @@
         │   ├── ExpiredToken              past exp (or max_age)
         │   ├── NotYetValid               before nbf, or iat in the future
         │   ├── InvalidClaims             iss, aud, required or ill-typed claims
+        │   │   └── ClaimsRejected        a profile's or validator's check; its own reason
         │   ├── WrongTokenType            JOSE header typ not accepted
         │   ├── RevokedToken              its jti or session (sid) is on the denylist
         │   ├── RefreshTokenReused        a refresh token presented twice: session revoked
@@ -46,6 +47,7 @@ __all__ = [
     "AuthError",
     "BadSignature",
     "CSRFFailed",
+    "ClaimsRejected",
     "ConfigurationError",
     "DenylistUnavailable",
     "DisallowedAlgorithm",
@@ -167,6 +169,18 @@ class NotYetValid(InvalidToken):
 class InvalidClaims(InvalidToken):
     reason = "invalid_claims"
     description = "The access token claims are not accepted"
+
+
+class ClaimsRejected(InvalidClaims):
+    """A claim check refused the token: a provider profile's (``token_use``, tenant,
+    repository...) or a ``Verifier(validators=...)`` callable's. ``reason`` is that
+    check's own stable code, for logs and metrics."""
+
+    reason = "claims_rejected"
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"the claims were refused ({reason})")
+        self.reason = reason  # type: ignore[misc]  # per refusal, not per class
 
 
 class WrongTokenType(InvalidToken):

@@ -21,7 +21,7 @@ from flask import Flask, Response, abort, current_app, request
 
 from ._cookies import TokenCookies
 from ._issuing import TokenPair
-from ._policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, Rejected
+from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, SCOPES_KEY, AuthPolicy, Rejected
 from ._responses import SCOPE_TOKEN, render
 from ._sources import BearerHeader, TokenSource
 from ._verifier import Verifier
@@ -32,6 +32,7 @@ __all__ = [
     "JWT",
     "clear_token_cookies",
     "current_claims",
+    "current_roles",
     "current_scopes",
     "get_claims",
     "get_identity",
@@ -106,6 +107,12 @@ def current_claims() -> dict[str, Any] | None:
 def current_scopes() -> tuple[str, ...]:
     scopes: tuple[str, ...] = request.environ.get(SCOPES_KEY, ())
     return scopes
+
+
+def current_roles() -> tuple[str, ...]:
+    """The token's roles (where the verifier's ``roles_claims`` say they live), or ()."""
+    roles: tuple[str, ...] = request.environ.get(ROLES_KEY, ())
+    return roles
 
 
 def get_claims() -> dict[str, Any]:
@@ -204,6 +211,7 @@ def _check(optional: bool, needed: tuple[str, ...], realm: str | None = None) ->
         environ[CLAIMS_KEY] = None if token is None else dict(token.claims)
         environ[HEADER_KEY] = None if token is None else dict(token.header)
         environ[SCOPES_KEY] = outcome.scopes
+        environ[ROLES_KEY] = () if token is None else token.roles
         if token is not None and isinstance(token.claims.get("sub"), str):
             environ["REMOTE_USER"] = token.claims["sub"]
         return None

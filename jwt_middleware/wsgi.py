@@ -14,7 +14,15 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Unpack
 
-from ._policy import CLAIMS_KEY, HEADER_KEY, SCOPES_KEY, AuthPolicy, MiddlewareOptions, Rejected
+from ._policy import (
+    CLAIMS_KEY,
+    HEADER_KEY,
+    ROLES_KEY,
+    SCOPES_KEY,
+    AuthPolicy,
+    MiddlewareOptions,
+    Rejected,
+)
 from ._request import RequestView
 from ._verifier import Verifier
 from .errors import ConfigurationError
@@ -112,6 +120,7 @@ class JWTMiddleware:
             token = outcome.token
             if token is None:  # exempt, preflight or anonymous
                 environ[SCOPES_KEY] = ()
+                environ[ROLES_KEY] = ()
                 environ.setdefault(CLAIMS_KEY, None)
                 environ.setdefault(HEADER_KEY, None)
                 return self.app(environ, start_response)
@@ -120,6 +129,7 @@ class JWTMiddleware:
         environ[CLAIMS_KEY] = claims
         environ[HEADER_KEY] = dict(token.header)
         environ[SCOPES_KEY] = token.scopes
+        environ[ROLES_KEY] = token.roles
         subject: Any = claims.get("sub")
         if isinstance(subject, str):
             environ["REMOTE_USER"] = subject

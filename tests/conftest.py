@@ -279,6 +279,7 @@ def wsgi_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         "header": environ.get("jwt.header"),
         "user": environ.get("REMOTE_USER"),
         "scopes": list(environ.get("jwt.scopes", ())),
+        "roles": list(environ.get("jwt.roles", ())),
     }
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(seen).encode()]
@@ -291,6 +292,7 @@ async def asgi_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         "header": scope.get("jwt.header"),
         "user": user.identity if user is not None and user.is_authenticated else None,
         "scopes": list(scope["auth"].scopes) if "auth" in scope else [],
+        "roles": list(scope["auth"].roles) if "auth" in scope else [],
     }
     body = json.dumps(seen).encode()
     await send(

@@ -142,6 +142,7 @@ MIDDLEWARE_OPTIONS: dict[str, list[Callable[[], Any]]] = {
             Rule("/", methods=["POST"], scopes=["read"]),
         ],
         lambda: [Rule("/", claims={"sub": "bob"})],
+        lambda: [Rule("/", roles=["admin"])],
         lambda: [Rule("/public/", public=True), Rule("/admin/", claims={"scope": "write"})],
     ],
     "exempt": [lambda: ["/health", "/public/"]],
@@ -176,6 +177,11 @@ VERIFIER_OPTIONS: dict[str, list[Callable[[Keys, FakeClock], Any]]] = {
     "denylist": [lambda keys, clock: _Revoking(clock)],
     "cache_size": [lambda keys, clock: 0, lambda keys, clock: 1],
     "cache_ttl": [lambda keys, clock: 3],
+    "roles_claims": [lambda keys, clock: ["roles", "realm_access.roles"]],
+    "validators": [
+        lambda keys, clock: [lambda claims: None if claims.get("sub") == "alice" else "not_alice"],
+        lambda keys, clock: [lambda claims: "never"],
+    ],
     "clock": [lambda keys, clock: clock],  # always the test's clock
 }
 
@@ -204,6 +210,7 @@ NEVER_FAST = {
     "verifier.max_token_bytes-0",
     "verifier.denylist-0",
     "verifier.cache_size-0",
+    "verifier.validators-1",  # refuses every token
 }
 CASES = [pytest.param("middleware", "", None, id="defaults")]
 CASES += [

@@ -570,7 +570,13 @@ class TestExemptAndModes:
         client = adapter(hs_verifier, optional=True)
         anonymous = client.get("/")
         assert anonymous.status == 200
-        assert anonymous.json() == {"claims": None, "header": None, "user": None, "scopes": []}
+        assert anonymous.json() == {
+            "claims": None,
+            "header": None,
+            "user": None,
+            "scopes": [],
+            "roles": [],
+        }
         assert client.get("/", bearer(make_token())).json()["user"] == "alice"
         assert client.get("/", bearer(make_token(exp=NOW - 1))).status == 401
         assert client.get("/", [("Authorization", "Bearer")]).status == 400
