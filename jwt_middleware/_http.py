@@ -47,7 +47,7 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     if ca_file is None:
         return _TLS
     try:
-        return httpx.create_ssl_context(verify=ca_file)
+        return ssl.create_default_context(cafile=ca_file)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"cannot load the CA file {ca_file!r}: {exc}") from exc
 

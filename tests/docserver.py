@@ -23,6 +23,7 @@ class Route:
     delay: float = 0.0
     send_length: bool = True
     drip: float = 0.0  # seconds between 64-byte pieces of the body
+    authorization: str | None = None  # when set, any other Authorization header gets 401
 
 
 class DocumentServer:
@@ -42,6 +43,10 @@ class DocumentServer:
                     route = server._routes.get(path)
                 if route is None:
                     route = Route(b'{"error":"not found"}', status=404)
+                elif route.authorization is not None and (
+                    self.headers.get("Authorization") != route.authorization
+                ):
+                    route = Route(b'{"error":"unauthorized"}', status=401)
                 time.sleep(min(route.delay, MAX_DELAY))
                 self.send_response(route.status)
                 self.send_header("Content-Type", "application/json")

@@ -15,6 +15,7 @@ from jwt_middleware import (
     ConfigurationError,
     InvalidClaims,
     IssuerTemplate,
+    KeysUnavailable,
     Rule,
     UntrustedIssuer,
     VerificationFailed,
@@ -23,7 +24,7 @@ from jwt_middleware import (
 )
 
 from .conftest import NOW, AdapterClient, Keys, sign_raw
-from .helpers import assert_refused, bearer
+from .helpers import assert_refused, bearer, rsa_jwk
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
@@ -306,6 +307,44 @@ class TestKubernetes:
             providers.kubernetes(audience="orders-api", namespaces=["a"])  # not in a pod
         with pytest.raises(ConfigurationError, match="namespace/name"):
             providers.kubernetes(audience="orders-api", service_accounts=["orders"], keys=key)
+
+
+def test_kubernetes_reads_keys_with_the_pods_own_token(
+    keys: Keys, key: Any, docserver: Any, tmp_path: Any
+) -> None:
+    """The API server wants a bearer token to serve its JWKS; the kubelet rotates the
+    pod's token in place, so it is read on every fetch, and never sent anywhere else."""
+    jwks = {"keys": [rsa_jwk(keys, kid="k1")]}
+    token_file = tmp_path / "token"
+    token_file.write_text("pod-token-1\n")
+    docserver.serve("/openid/v1/jwks", jwks, authorization="Bearer pod-token-1")
+    claims = TestKubernetes().claims()
+    make = lambda: providers.kubernetes(  # noqa: E731
+        audience="orders-api",
+        namespaces=["shop"],
+        jwks_url=docserver.url("/openid/v1/jwks"),
+        ca_file=None,
+        token_file=str(token_file),
+        **fixed(),
+    )
+    assert make().verify(rs256(keys, claims))
+    token_file.write_text("pod-token-2")  # rotated, and the server wants the new one
+    docserver.serve("/openid/v1/jwks", jwks, authorization="Bearer pod-token-2")
+    assert make().verify(rs256(keys, claims))
+    unread = make()
+    token_file.unlink()
+    with pytest.raises(KeysUnavailable):
+        unread.verify(rs256(keys, claims))
+    bad_ca = tmp_path / "ca.crt"
+    bad_ca.write_text("not a certificate")
+    with pytest.raises(ConfigurationError, match="CA file"):
+        providers.kubernetes(
+            audience="orders-api",
+            namespaces=["shop"],
+            jwks_url="https://kubernetes.default.svc/openid/v1/jwks",
+            ca_file=str(bad_ca),
+            token_file=None,
+        )
 
 
 def test_github_actions(keys: Keys, key: Any) -> None:
