@@ -49,6 +49,7 @@ FOREIGN = {
     "Origin",
     "ProxyFix",
     "Referer",
+    "Refresh",
     "Secure",
     "Security",
     "True",
