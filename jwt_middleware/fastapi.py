@@ -29,7 +29,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from ._policy import CLAIMS_KEY, AuthPolicy, Rejected
+from ._identity import TokenCredentials, TokenUser
+from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, AuthPolicy, Rejected
 from ._responses import render
 from ._rules import Rule
 from ._sources import BearerHeader
@@ -137,7 +138,15 @@ class JWTBearer(SecurityBase):
             token = outcome.token
             if token is None:
                 return None  # no token, and auto_error=False
-        return dict(token.claims), token.scopes  # the token may be the cache's: a copy
+        # As the middleware would have: request.auth (scopes, roles), request.user and
+        # the claims, for the endpoint and for any later dependency (not verified twice).
+        claims = dict(token.claims)  # the token may be the cache's: a copy
+        scope[CLAIMS_KEY] = claims
+        scope[HEADER_KEY] = dict(token.header)
+        scope[ROLES_KEY] = token.roles
+        scope["user"] = TokenUser(claims)
+        scope["auth"] = TokenCredentials(token.scopes, token.roles)
+        return claims, token.scopes
 
     def _refusal(self, connection: HTTPConnection, error: AuthError) -> Exception:
         if isinstance(connection, WebSocket):

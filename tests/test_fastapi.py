@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the routes' annota
 from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, Security, WebSocket
+from fastapi import Depends, FastAPI, Request, Security, WebSocket
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -14,7 +14,7 @@ from jwt_middleware import ConfigurationError, Rule, Verifier
 from jwt_middleware.asgi import JWTMiddleware
 from jwt_middleware.fastapi import JWTBearer, add_exception_handlers, docs_rules
 
-from .conftest import TokenFactory
+from .conftest import NOW, Keys, TokenFactory
 from .helpers import bearer
 
 
@@ -184,6 +184,43 @@ def test_without_verifier_or_middleware_it_fails_closed(caplog: pytest.LogCaptur
 
     assert TestClient(app).get("/me", headers={"Authorization": "Bearer x"}).status_code == 401
     assert "no verifier" in caplog.text
+
+
+def test_alone_it_records_what_it_verified_as_the_middleware_does(
+    keys: Keys, make_token: TokenFactory
+) -> None:
+    verifier = Verifier(
+        keys.verification_key("HS256"), roles_claims=["realm_access.roles"], clock=lambda: NOW
+    )
+    calls: list[str] = []
+    original = verifier._averify_shared
+
+    async def counting(token: str) -> Any:
+        calls.append(token)
+        return await original(token)
+
+    verifier._averify_shared = counting  # type: ignore[method-assign]
+    auth = JWTBearer(verifier)
+    app = FastAPI()
+    add_exception_handlers(app)
+
+    @app.get("/me")
+    async def me(
+        request: Request,
+        claims: Annotated[dict[str, Any], Depends(auth)],
+        again: Annotated[dict[str, Any], Security(auth, scopes=["read"])],
+    ) -> dict[str, Any]:
+        return {
+            "user": request.user.identity,
+            "scopes": list(request.auth.scopes),
+            "roles": list(request.auth.roles),
+            "same": claims == again,
+        }
+
+    token = make_token(scope="read", realm_access={"roles": ["auditor"]}, jti="fresh-1")
+    reply = TestClient(app).get("/me", headers=bearer(token))
+    assert reply.json() == {"user": "alice", "scopes": ["read"], "roles": ["auditor"], "same": True}
+    assert len(calls) == 1  # the second dependency read what the first verified
 
 
 def test_only_a_verifier_is_accepted() -> None:
