@@ -62,6 +62,12 @@ def test_request_user_is_the_token_subject_with_no_database(client: Both) -> Non
     assert "sessionid" not in reply.cookies  # no session made per API call
 
 
+def test_roles_beside_scopes(client: Both) -> None:
+    reply = client.request("GET", "/api/me", headers=headers(token(claims={"roles": ["auditor"]})))
+    body = reply.json()
+    assert body["roles"] == body["user_roles"] == ["auditor"]
+
+
 def test_async_views_see_the_same(client: Both) -> None:
     reply = client.request("GET", "/api/async-me", headers=headers(token()))
     assert reply.json()["user"] == "alice"

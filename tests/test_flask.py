@@ -13,6 +13,7 @@ from jwt_middleware.flask import (
     JWT,
     clear_token_cookies,
     current_claims,
+    current_roles,
     current_scopes,
     get_claims,
     get_identity,
@@ -22,7 +23,7 @@ from jwt_middleware.flask import (
 )
 from jwt_middleware.wsgi import JWTMiddleware
 
-from .conftest import TokenFactory
+from .conftest import NOW, Keys, TokenFactory
 
 
 @pytest.fixture
@@ -66,6 +67,28 @@ def test_require_scopes(client: Any, make_token: TokenFactory) -> None:
     anonymous = client.post("/orders")
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="shop"'
+
+
+def test_current_roles_with_and_without_the_middleware(
+    keys: Keys, make_token: TokenFactory
+) -> None:
+    verifier = Verifier(keys.verification_key("HS256"), roles_claims=["roles"], clock=lambda: NOW)
+    app = Flask(__name__)
+
+    @app.get("/roles")
+    @jwt_required()
+    def roles() -> Any:
+        return jsonify(roles=list(current_roles()))
+
+    JWT(app, verifier)
+    token = make_token(roles=["auditor", "admin"])
+    assert app.test_client().get("/roles", headers=auth(token)).json == {
+        "roles": ["auditor", "admin"]
+    }
+    app.wsgi_app = JWTMiddleware(app.wsgi_app, verifier=verifier)  # type: ignore[method-assign]
+    assert app.test_client().get("/roles", headers=auth(token)).json == {
+        "roles": ["auditor", "admin"]
+    }
 
 
 @pytest.mark.parametrize("scopes", [(), ("a b",)])

@@ -14,7 +14,7 @@ def key() -> StaticKey:
 
 
 def verifier() -> Verifier:
-    return Verifier(key(), issuer=ISSUER, audience=AUDIENCE)
+    return Verifier(key(), issuer=ISSUER, audience=AUDIENCE, roles_claims=["roles"])
 
 
 def issuer() -> TokenIssuer:

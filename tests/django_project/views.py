@@ -21,6 +21,8 @@ def me(request: HttpRequest) -> JsonResponse:
             "user_class": type(request.user).__name__,
             "claims": getattr(request, "jwt_claims", None),
             "scopes": list(getattr(request, "jwt_scopes", ())),
+            "roles": list(getattr(request, "jwt_roles", ())),
+            "user_roles": list(getattr(request.user, "roles", ())),
         }
     )
 
