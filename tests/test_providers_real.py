@@ -58,6 +58,13 @@ SHAPES: dict[str, dict[str, Any]] = {
         "aud": "api://orders",
         "appid": "caller",
     },
+    "entra-other-client": {
+        "iss": f"{{issuer}}/{TENANT}/v2.0",
+        "tid": TENANT,
+        "ver": "2.0",
+        "aud": APP,
+        "azp": "intruder",
+    },
     "auth0": {
         "iss": "{issuer}/",
         "aud": ["https://api.example.com", "{issuer}/userinfo"],
@@ -83,6 +90,11 @@ SHAPES: dict[str, dict[str, Any]] = {
         "resource_access": {"orders-api": {"roles": ["auditor"]}},
     },
     "keycloak-id-token": {"iss": "{issuer}/realms/shop", "aud": "orders-api", "typ": "ID"},
+    "keycloak-refresh-token": {
+        "iss": "{issuer}/realms/shop",
+        "aud": "orders-api",
+        "typ": "Refresh",
+    },
     "cognito": {
         "iss": "{issuer}/eu-west-1_Test",
         "aud": None,
@@ -90,6 +102,13 @@ SHAPES: dict[str, dict[str, Any]] = {
         "cognito:groups": ["admins"],
     },
     "cognito-id-token": {"iss": "{issuer}/eu-west-1_Test", "aud": "cognito", "token_use": "id"},
+    "cognito-id-token-without-aud": {
+        "iss": "{issuer}/eu-west-1_Test",
+        "aud": None,
+        "token_use": "id",
+        "client_id": "cognito",
+    },
+    "cognito-other-client": {"iss": "{issuer}/eu-west-1_Test", "aud": None, "token_use": "access"},
     "google": {
         "aud": "https://orders.example.run.app",
         "azp": "1234",
@@ -97,10 +116,20 @@ SHAPES: dict[str, dict[str, Any]] = {
         "email_verified": True,
     },
     "google-other-caller": {"aud": "https://orders.example.run.app", "azp": "9999"},
+    "google-unverified-email": {
+        "aud": "https://orders.example.run.app",
+        "azp": "1234",
+        "email": "caller@project.iam.gserviceaccount.com",
+        "email_verified": False,
+    },
     "kubernetes": {"aud": "orders-api", "kubernetes.io": K8S},
     "kubernetes-other-namespace": {
         "aud": "orders-api",
         "kubernetes.io": {**K8S, "namespace": "dev"},
+    },
+    "kubernetes-other-account": {
+        "aud": "orders-api",
+        "kubernetes.io": {**K8S, "serviceaccount": {"name": "web", "uid": "1"}},
     },
     "github": {
         "aud": "https://github.com/octo-org",
@@ -108,6 +137,19 @@ SHAPES: dict[str, dict[str, Any]] = {
         "repository_id": "42",
         "ref": "refs/heads/main",
         "environment": "production",
+    },
+    "github-feature-branch": {
+        "aud": "https://github.com/octo-org",
+        "repository": "octo-org/deploy",
+        "repository_id": "42",
+        "ref": "refs/heads/feature",
+        "environment": "production",
+    },
+    "github-no-environment": {
+        "aud": "https://github.com/octo-org",
+        "repository": "octo-org/deploy",
+        "repository_id": "42",
+        "ref": "refs/heads/main",
     },
     "github-fork": {
         "aud": "https://github.com/octo-org",
@@ -199,6 +241,14 @@ def profiles(issuer: str) -> dict[str, Callable[[], Verifier]]:
             jwks_url=jwks,
             jwks_options=JWKS,
         ),
+        "entra-v2-only": lambda: providers.entra(
+            tenant=TENANT,
+            audience=[APP, "api://orders"],
+            authority=issuer,
+            v1_authority=f"{issuer}/sts",
+            jwks_url=jwks,
+            jwks_options=JWKS,
+        ),
         "auth0": lambda: providers.auth0(
             issuer,
             "https://api.example.com",
@@ -259,6 +309,7 @@ def profiles(issuer: str) -> dict[str, Callable[[], Verifier]]:
 ACCEPTED = [
     ("entra", "entra", ["Orders.Read"]),
     ("entra", "entra-v1", []),
+    ("entra-v2-only", "entra", ["Orders.Read"]),
     ("auth0", "auth0", ["read:orders", "auditor"]),
     ("okta", "okta", ["Admins"]),
     ("keycloak", "keycloak", ["user", "auditor"]),
@@ -270,14 +321,23 @@ ACCEPTED = [
 # (profile, client whose token it refuses, the refusal's reason)
 REFUSED = [
     ("entra", "entra-other-tenant", "untrusted_issuer"),
+    ("entra", "entra-other-client", "wrong_client"),
+    ("entra-v2-only", "entra-v1", "invalid_claims"),  # the v1 issuer form is not trusted
     ("auth0", "auth0-other-api", "invalid_claims"),
     ("auth0", "keycloak", "invalid_claims"),  # another issuer, same keys
     ("okta", "okta-other-client", "wrong_client"),
     ("keycloak", "keycloak-id-token", "wrong_token_use"),
+    ("keycloak", "keycloak-refresh-token", "wrong_token_use"),
     ("cognito", "cognito-id-token", "invalid_claims"),  # an ID token names an audience
+    ("cognito", "cognito-id-token-without-aud", "wrong_token_use"),
+    ("cognito", "cognito-other-client", "wrong_client"),
     ("google", "google-other-caller", "wrong_authorized_party"),
+    ("google", "google-unverified-email", "email_not_verified"),
     ("kubernetes", "kubernetes-other-namespace", "wrong_namespace"),
+    ("kubernetes", "kubernetes-other-account", "wrong_service_account"),
     ("github", "github-fork", "wrong_repository"),
+    ("github", "github-feature-branch", "wrong_ref"),
+    ("github", "github-no-environment", "wrong_environment"),
 ]
 
 
