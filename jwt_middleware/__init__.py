@@ -24,6 +24,7 @@ from ._policy import (
     Rejected,
 )
 from ._resolvers import IssuerKeys
+from ._resource import ProtectedResource
 from ._responses import ErrorResponse
 from ._revocation import Denylist, MemoryDenylist, RedisDenylist
 from ._rules import Rule
@@ -40,6 +41,7 @@ from .errors import (
     DisallowedAlgorithm,
     ExpiredToken,
     InsufficientScope,
+    InsufficientUserAuthentication,
     InvalidClaims,
     InvalidRequest,
     InvalidToken,
@@ -105,6 +107,7 @@ __all__ = [
     "HEADER_KEY",
     "Header",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "InvalidClaims",
     "InvalidRequest",
     "InvalidToken",
@@ -117,6 +120,7 @@ __all__ = [
     "MemoryDenylist",
     "MissingToken",
     "NotYetValid",
+    "ProtectedResource",
     "ROLES_KEY",
     "RedisDenylist",
     "RefreshTokenReused",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ._resource import normalize_resource
 from .errors import (
     ConfigurationError,
     ExpiredToken,
@@ -112,6 +113,8 @@ class ClaimRules:
         if max_age is not None and "iat" not in self.required:
             self.required += ("iat",)
         self.issuers, self.audiences = issuers, audiences
+        # URIs also compare after RFC 3986 normalisation (RFC 8707 resource indicators).
+        self._normal_audiences = frozenset(normalize_resource(a) for a in audiences or ())
         self.issuer_templates = issuer_templates
         self.leeway, self.max_age = leeway, max_age
         # How far nbf and iat may lie ahead of our clock: the issuer's clock may run fast.
@@ -182,7 +185,9 @@ class ClaimRules:
             raise InvalidClaims("aud is not a string or a list of strings")
         if self.audiences is None:
             raise InvalidClaims("the token names an audience but none is configured")
-        if self.audiences.isdisjoint(token_audiences):
+        if self.audiences.isdisjoint(token_audiences) and self._normal_audiences.isdisjoint(
+            normalize_resource(a) for a in token_audiences
+        ):
             raise InvalidClaims("wrong audience")
 
 

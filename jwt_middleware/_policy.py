@@ -14,6 +14,7 @@ from typing import NamedTuple, TypedDict
 
 from ._csrf import CSRFCheck
 from ._request import RequestView
+from ._resource import MetadataResponse, ProtectedResource
 from ._responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
 from ._rules import Rule, Rules
 from ._sources import BearerHeader, TokenSource, query_carries_token
@@ -102,6 +103,7 @@ class MiddlewareOptions(TypedDict, total=False):
     error_response: ErrorResponseHook | None
     on_decision: DecisionHook | None
     warm_start: bool
+    resource: ProtectedResource | None
 
 
 class _Pending:
@@ -135,6 +137,8 @@ class AuthPolicy:
     - ``on_decision(event)``: observe every decision (metrics, audit).
     - ``warm_start``: load remote keys at start-up (ASGI lifespan startup; a background
       thread when the WSGI middleware is built) so the first user does not wait.
+    - ``resource``: a ``ProtectedResource``: serve its RFC 9728 metadata, name it in
+      every challenge, and make it the audience when the verifier has none.
     """
 
     def __init__(
@@ -156,10 +160,18 @@ class AuthPolicy:
         error_response: ErrorResponseHook | None = None,
         on_decision: DecisionHook | None = None,
         warm_start: bool = True,
+        resource: ProtectedResource | None = None,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise ConfigurationError("verifier must be a jwt_middleware.Verifier")
+        if resource is not None and not isinstance(resource, ProtectedResource):
+            raise ConfigurationError("resource must be a jwt_middleware.ProtectedResource")
+        if resource is not None and verifier.audiences is None:
+            # RFC 8707: the resource identifier is the audience its tokens must name.
+            verifier = verifier._with_audience(resource.resource)
         self.verifier = verifier
+        self._metadata = None if resource is None else resource.bind(verifier)
+        self._metadata_url = None if self._metadata is None else self._metadata.url
         self._sources = tuple(sources)
         if not self._sources:
             raise ConfigurationError("at least one token source is needed")
@@ -194,6 +206,16 @@ class AuthPolicy:
         self._fast = self._fast_path()
         self._fast_scheme = self._fast[1] if self._fast is not None else None
         self.warm_start = bool(warm_start) and verifier.can_prefetch
+
+    def metadata(self, method: str, full_path: str) -> MetadataResponse | None:
+        """The RFC 9728 document's answer when the request is for it (``full_path``: the
+        path with the mount, as the client sent it), else None."""
+        metadata = self._metadata
+        return None if metadata is None else metadata.answer(method, full_path)
+
+    @property
+    def serves_metadata(self) -> bool:
+        return self._metadata is not None
 
     @property
     def _fast_header(self) -> str | None:
@@ -323,12 +345,16 @@ class AuthPolicy:
             )
         return Allowed("ok", verified, verified.scopes, source)
 
-    def _refusal(self, verified: VerifiedToken, rule: Rule | None) -> InsufficientScope | None:
+    def _refusal(self, verified: VerifiedToken, rule: Rule | None) -> AuthError | None:
         """The 403 for a verified token that the route's rule (or, without one, the
         scopes required everywhere) does not admit; None when it may pass."""
         if rule is not None:
             return rule.refusal(
-                verified.claims, verified.scopes, self._required_scopes, verified.roles
+                verified.claims,
+                verified.scopes,
+                self._required_scopes,
+                verified.roles,
+                self.verifier._clock(),
             )
         required = self._required_scopes
         if required and not all(scope in verified.scopes for scope in required):
@@ -350,7 +376,7 @@ class AuthPolicy:
                 exc_info=exc,
             )
             error = VerificationFailed()
-        response = self._customised(error, render(error, self._realm))
+        response = self._customised(error, render(error, self._realm, self._metadata_url))
         event = AuthEvent(
             error.reason,
             response.status,

@@ -16,6 +16,7 @@ from .errors import (
     AuthError,
     ConfigurationError,
     InsufficientScope,
+    InsufficientUserAuthentication,
     TemporarilyUnavailable,
 )
 
@@ -41,7 +42,9 @@ def check_realm(realm: str | None) -> str | None:
     return realm
 
 
-def challenge(error: AuthError, realm: str | None) -> str | None:
+def challenge(
+    error: AuthError, realm: str | None, resource_metadata: str | None = None
+) -> str | None:
     """The ``WWW-Authenticate`` value for ``error``, or None when it takes none."""
     if error.status not in (400, 401) and not isinstance(error, InsufficientScope):
         return None  # 403 CSRF and 503: not an authentication challenge
@@ -52,10 +55,19 @@ def challenge(error: AuthError, realm: str | None) -> str | None:
         params.append(f'error_description="{error.description}"')
     if isinstance(error, InsufficientScope) and error.required:
         params.append(f'scope="{" ".join(error.required)}"')
+    if isinstance(error, InsufficientUserAuthentication):  # RFC 9470 section 3
+        if error.acr_values:
+            params.append(f'acr_values="{" ".join(error.acr_values)}"')
+        if error.max_age is not None:
+            params.append(f'max_age="{error.max_age}"')
+    if resource_metadata is not None:  # RFC 9728 section 5.1
+        params.append(f'resource_metadata="{resource_metadata}"')
     return "Bearer " + ", ".join(params)
 
 
-def render(error: AuthError, realm: str | None) -> ErrorResponse:
+def render(
+    error: AuthError, realm: str | None, resource_metadata: str | None = None
+) -> ErrorResponse:
     body = json.dumps(
         {"error": error.body_error, "error_description": error.description},
         separators=(",", ":"),
@@ -65,7 +77,7 @@ def render(error: AuthError, realm: str | None) -> ErrorResponse:
         ("Content-Length", str(len(body))),
         ("Cache-Control", "no-store"),
     ]
-    value = challenge(error, realm)
+    value = challenge(error, realm, resource_metadata)
     if value is not None:
         headers.append(("WWW-Authenticate", value))
     if isinstance(error, TemporarilyUnavailable):

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._claim_paths import MISSING, ClaimPath, claim_path, lookup
+from ._claims import is_number
 from ._responses import SCOPE_TOKEN
-from .errors import ConfigurationError, InsufficientScope
+from .errors import AuthError, ConfigurationError, InsufficientScope, InsufficientUserAuthentication
 
 
 class _ClaimConditionFailed(InsufficientScope):
@@ -36,9 +37,25 @@ class Rule:
     claim fails. ``roles``: every one must be among the token's roles, read where the
     verifier's ``roles_claims`` (or provider profile) says they live. A token that
     fails is refused with 403 ``insufficient_scope``.
+
+    Step-up (RFC 9470): ``acr_values`` lists the authentication context classes
+    accepted (the token's ``acr`` must be one), ``max_age`` how many seconds ago the
+    user may have authenticated (``auth_time``); a token short of either, or without
+    the claim, is refused with 401 ``insufficient_user_authentication`` and a challenge
+    naming what to ask the authorization server for.
     """
 
-    __slots__ = ("_conditions", "claims", "methods", "path", "public", "roles", "scopes")
+    __slots__ = (
+        "_conditions",
+        "acr_values",
+        "claims",
+        "max_age",
+        "methods",
+        "path",
+        "public",
+        "roles",
+        "scopes",
+    )
 
     def __init__(
         self,
@@ -49,6 +66,8 @@ class Rule:
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         roles: Iterable[str] = (),
+        acr_values: Iterable[str] = (),
+        max_age: int | None = None,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigurationError(f"a rule's path must start with '/': {path!r}")
@@ -75,11 +94,22 @@ class Rule:
         self.roles = (roles,) if isinstance(roles, str) else tuple(roles)
         if not all(isinstance(role, str) and role for role in self.roles):
             raise ConfigurationError("a rule's roles must be non-empty strings")
+        self.acr_values = (acr_values,) if isinstance(acr_values, str) else tuple(acr_values)
+        if not all(isinstance(v, str) and SCOPE_TOKEN.fullmatch(v) for v in self.acr_values):
+            raise ConfigurationError("acr_values are names without spaces or quotes")
+        if max_age is not None and (
+            isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+        ):
+            raise ConfigurationError("max_age is a whole number of seconds, 0 or more")
+        self.max_age = max_age
         self.claims = dict(claims or {})
         self._conditions = tuple(_condition(name, value) for name, value in self.claims.items())
-        if self.public and (self.scopes or self._conditions or self.roles):
+        if self.public and (
+            self.scopes or self._conditions or self.roles or self.acr_values or max_age is not None
+        ):
             raise ConfigurationError(
-                f"rule {path!r} is public: it cannot also require scopes, roles or claims"
+                f"rule {path!r} is public: it cannot also require scopes, roles, claims "
+                "or an authentication level"
             )
 
     @property
@@ -92,10 +122,16 @@ class Rule:
         scopes: Iterable[str],
         also: tuple[str, ...] = (),
         roles: Iterable[str] = (),
-    ) -> InsufficientScope | None:
+        now: float = 0.0,
+    ) -> AuthError | None:
         """None when a verified token's claims, scopes and roles meet this rule (and
-        hold the scopes ``also`` required everywhere); else the 403 to answer, naming
-        every scope the request needs."""
+        hold the scopes ``also`` required everywhere); else the refusal: 401 for a
+        step-up (checked first: a new login can also grant the scopes), or the 403
+        naming every scope the request needs."""
+        if self.acr_values or self.max_age is not None:
+            step_up = self._step_up(claims, now)
+            if step_up is not None:
+                return step_up
         needed = also + self.scopes
         if needed and not all(scope in scopes for scope in needed):
             return InsufficientScope(needed)
@@ -103,6 +139,19 @@ class Rule:
             return _RoleMissing(needed, "a required role is missing")
         if not all(_holds(claims, path, expected) for path, expected in self._conditions):
             return _ClaimConditionFailed(needed, "a claim condition failed")
+        return None
+
+    def _step_up(self, claims: Mapping[str, Any], now: float) -> AuthError | None:
+        if self.acr_values and claims.get("acr") not in self.acr_values:
+            return InsufficientUserAuthentication(
+                self.acr_values, self.max_age, "acr is missing or not accepted"
+            )
+        if self.max_age is not None:
+            auth_time: Any = claims.get("auth_time")
+            if not is_number(auth_time) or now - auth_time > self.max_age:
+                return InsufficientUserAuthentication(
+                    self.acr_values, self.max_age, "auth_time is missing or too old"
+                )
         return None
 
     def __repr__(self) -> str:
@@ -115,6 +164,10 @@ class Rule:
             parts.append(f"scopes={list(self.scopes)!r}")
         if self.roles:
             parts.append(f"roles={list(self.roles)!r}")
+        if self.acr_values:
+            parts.append(f"acr_values={list(self.acr_values)!r}")
+        if self.max_age is not None:
+            parts.append(f"max_age={self.max_age}")
         if self.claims:
             parts.append(f"claims={self.claims!r}")
         return f"Rule({', '.join(parts)})"

@@ -126,6 +126,22 @@ class Verifier:
         validators: Iterable[ClaimValidator] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._settings: dict[str, Any] = {
+            "algorithms": algorithms,
+            "issuer": issuer,
+            "leeway": leeway,
+            "clock_skew": clock_skew,
+            "required_claims": required_claims,
+            "max_age": max_age,
+            "token_types": token_types,
+            "max_token_bytes": max_token_bytes,
+            "denylist": denylist,
+            "cache_size": cache_size,
+            "cache_ttl": cache_ttl,
+            "roles_claims": roles_claims,
+            "validators": validators,
+            "clock": clock,
+        }
         self._resolver = as_resolver(keys)
         # Keys held in memory resolve without I/O: the async path need not await them.
         self._keys_in_memory = isinstance(self._resolver, StaticKey | KeySet)
@@ -185,6 +201,32 @@ class Verifier:
     @property
     def denylist(self) -> Denylist | None:
         return self._denylist
+
+    @property
+    def trusted_issuers(self) -> tuple[str, ...]:
+        """The issuers named in ``issuer`` (or by ``IssuerKeys``), sorted; templates aside."""
+        return tuple(sorted(self._rules.issuers or ()))
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        """The JWS algorithms this verifier may accept: with keys held in memory, only
+        what they can verify."""
+        resolver = self._resolver
+        if isinstance(resolver, StaticKey | KeySet):
+            keys = (resolver,) if isinstance(resolver, StaticKey) else resolver.keys
+            admit = self._configured_algorithms
+            usable = frozenset().union(*(k.admissible if admit else k.algorithms for k in keys))
+            return usable & frozenset(self._algorithms)
+        return frozenset(self._algorithms)
+
+    @property
+    def audiences(self) -> frozenset[str] | None:
+        return self._rules.audiences
+
+    def _with_audience(self, audience: str) -> Verifier:
+        """The same verifier but for ``audience`` (and its own cache), for a protected
+        resource whose verifier was given none."""
+        return Verifier(self._resolver, audience=audience, **self._settings)
 
     @property
     def cache(self) -> TokenCache | None:

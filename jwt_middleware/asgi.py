@@ -18,6 +18,7 @@ from typing import Any, Unpack
 from ._identity import ANONYMOUS, TokenCredentials, TokenUser
 from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, AuthPolicy, MiddlewareOptions, Rejected
 from ._request import RequestView
+from ._resource import MetadataResponse
 from ._responses import ErrorResponse
 from ._verifier import VerifiedToken, Verifier
 
@@ -92,6 +93,14 @@ def fast_token(
     )
 
 
+def full_path(scope: Scope) -> str:
+    """The path as the client sent it, the mount included: ``path`` holds ``root_path``
+    (the ASGI spec; uvicorn, daphne), or follows it (hypercorn)."""
+    path: str = scope.get("path") or "/"
+    root: str = scope.get("root_path") or ""
+    return path if not root or path.startswith(root) else root + path
+
+
 def route_path(path: str, root_path: str | None) -> str | None:
     """The path the app routes on: ``path`` after ``root_path``, cut at a ``/``
     boundary, as Starlette, FastAPI and Django do. None when ``root_path`` is not a
@@ -122,10 +131,16 @@ class JWTMiddleware:
         header = self.policy._fast_header
         self._fast_name = header.encode("latin-1") if header else None
         self._fast_routes = self.policy._rules is not None  # the path only when rules need it
-        self._needs_io = verifier._needs_io
+        self._needs_io = self.policy.verifier._needs_io
+        self._serves_metadata = self.policy.serves_metadata
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if self._serves_metadata and kind == "http":
+            answer = self.policy.metadata(scope.get("method", "GET"), full_path(scope))
+            if answer is not None:
+                await _send_http(send, answer)
+                return
         token = self._fast(scope) if kind == "http" else None
         if token is None:
             if kind != "http" and kind != "websocket":
@@ -179,11 +194,11 @@ class JWTMiddleware:
         return receive_and_warm
 
 
-def _raw_headers(response: ErrorResponse) -> list[tuple[bytes, bytes]]:
+def _raw_headers(response: ErrorResponse | MetadataResponse) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
 
 
-async def _send_http(send: Send, response: ErrorResponse) -> None:
+async def _send_http(send: Send, response: ErrorResponse | MetadataResponse) -> None:
     await send(
         {
             "type": "http.response.start",

@@ -23,6 +23,7 @@
         │   ├── RevokedToken              its jti or session (sid) is on the denylist
         │   ├── RefreshTokenReused        a refresh token presented twice: session revoked
         │   └── VerificationFailed        an unexpected failure; fail closed
+        ├── InsufficientUserAuthentication 401, RFC 9470 step-up: acr or auth_time too weak
         ├── InsufficientScope             403, valid token without a required scope
         ├── CSRFFailed                    403, cookie-borne token on a cross-site request
         └── TemporarilyUnavailable        503, infrastructure (never the client's fault)
@@ -53,6 +54,7 @@ __all__ = [
     "DisallowedAlgorithm",
     "ExpiredToken",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "InvalidClaims",
     "InvalidRequest",
     "InvalidToken",
@@ -216,6 +218,26 @@ class InsufficientScope(AuthError):
         if not all(isinstance(s, str) and _SCOPE_TOKEN.fullmatch(s) for s in scopes):
             raise ConfigurationError("required scopes must be RFC 6750 scope tokens")
         self.required = scopes
+
+
+class InsufficientUserAuthentication(AuthError):
+    """RFC 9470: the token is valid, but the user's authentication is too weak (``acr``
+    not among ``acr_values``) or too old (``auth_time`` before ``max_age``); the client
+    should have the user authenticate again as the challenge asks."""
+
+    error = "insufficient_user_authentication"
+    reason = "step_up_required"
+    description = "A stronger or more recent authentication is required"
+
+    def __init__(
+        self,
+        acr_values: tuple[str, ...] = (),
+        max_age: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.acr_values = acr_values
+        self.max_age = max_age
 
 
 class CSRFFailed(AuthError):

@@ -17,6 +17,7 @@ from jwt_middleware import (
     IssuerKeys,
     KeySet,
     MemoryDenylist,
+    ProtectedResource,
     Rule,
     Verifier,
 )
@@ -158,6 +159,9 @@ MIDDLEWARE_OPTIONS: dict[str, list[Callable[[], Any]]] = {
     "error_response": [lambda: _error_response],
     "on_decision": [lambda: lambda event: None],
     "warm_start": [lambda: False],
+    "resource": [
+        lambda: ProtectedResource("https://api.example/orders", authorization_servers=[ISSUER])
+    ],
 }
 VERIFIER_OPTIONS: dict[str, list[Callable[[Keys, FakeClock], Any]]] = {
     "keys": [
