@@ -23,6 +23,7 @@ PUBLIC_MODULES = {
     "jwt_middleware.errors",
     "jwt_middleware.fastapi",
     "jwt_middleware.flask",
+    "jwt_middleware.mcp",
     "jwt_middleware.providers",
     "jwt_middleware.starlette",
     "jwt_middleware.wsgi",

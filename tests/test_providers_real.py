@@ -6,12 +6,8 @@ request. The profiles fetch those keys for real, through both adapters."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,15 +17,13 @@ from jwt_middleware import ClaimsRejected, InvalidToken, Verifier, providers
 
 from .conftest import AdapterClient
 from .helpers import assert_refused, bearer
-from .servers import free_port
+from .oidc_provider import Provider, running_provider
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-HERE = Path(__file__).resolve().parent / "oidc"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 APP = "6e74172b-be56-4843-9ff4-e66a39bb12e3"
-SECRET = "a client secret for the test provider, long enough"
 K8S = {"namespace": "shop", "serviceaccount": {"name": "orders", "uid": "0b7e"}}
 
 # Each client's tokens look like one provider's ("{issuer}" is the test provider's URL;
@@ -159,70 +153,10 @@ SHAPES: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass
-class Provider:
-    issuer: str
-
-    def token(self, client: str) -> str:
-        reply = httpx.post(
-            f"{self.issuer}/token",
-            data={"grant_type": "client_credentials", "scope": "orders:read"},
-            auth=(client, SECRET),
-            timeout=10,
-        )
-        reply.raise_for_status()
-        return str(reply.json()["access_token"])
-
-    def rotate(self) -> str:
-        return str(httpx.post(f"{self.issuer}/__rotate", timeout=10).json()["kid"])
-
-
-def _installed() -> None:
-    if (HERE / "node_modules" / "oidc-provider").is_dir():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed (it comes with Node.js)")
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        check=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed: the real-provider tests need it")
-    _installed()
-    port = free_port()
-    config = tmp_path_factory.mktemp("oidc") / "config.json"
-    clients = [
-        {"client_id": name, "client_secret": SECRET, "shape": shape}
-        for name, shape in SHAPES.items()
-    ]
-    config.write_text(json.dumps({"port": port, "clients": clients}))
-    process = subprocess.Popen(
-        [node, str(HERE / "provider.mjs"), str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""  # "listening <issuer>"
-        if not line.startswith("listening "):
-            process.kill()
-            raise RuntimeError(f"oidc-provider did not start: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-        yield Provider(line.split()[1])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_provider(SHAPES, tmp_path_factory.mktemp("oidc")) as running:
+        yield running
 
 
 JWKS = {"refresh_cooldown": 0.2, "timeout": 5.0}

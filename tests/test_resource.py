@@ -268,3 +268,27 @@ def test_a_static_key_pins_the_advertised_algorithms(keys: Keys) -> None:
     reply = document.answer("GET", "/.well-known/oauth-protected-resource/mcp")
     assert reply is not None
     assert json.loads(reply.body)["resource_signing_alg_values_supported"] == ["HS256"]
+
+
+class TestMCPTokenVerifier:
+    def test_access_tokens_as_the_sdk_wants_them(
+        self, keys: Keys, make_token: TokenFactory
+    ) -> None:
+        import asyncio
+
+        from jwt_middleware.mcp import TokenVerifier
+
+        adapter = TokenVerifier(verifier(keys), resource=RESOURCE)
+        token = make_token(
+            iss=ISSUER, aud="HTTPS://api.example.com/mcp", scope="tools:call", azp="desktop"
+        )
+        access = asyncio.run(adapter.verify_token(token))
+        assert access is not None
+        assert access.client_id == "desktop" and access.subject == "alice"
+        assert access.scopes == ["tools:call"] and access.resource == RESOURCE
+        assert access.expires_at == NOW + 3600
+        other = make_token(iss=ISSUER, aud="https://api.example.com/other")
+        assert asyncio.run(adapter.verify_token(other)) is None
+        assert asyncio.run(adapter.verify_token("not a token")) is None
+        with pytest.raises(ConfigurationError, match="resource="):
+            TokenVerifier(verifier(keys))  # no audience at all: any token of the issuer

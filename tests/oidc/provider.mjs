@@ -45,10 +45,10 @@ function build(keys) {
       grant_types: ['client_credentials'],
       redirect_uris: [],
       response_types: [],
-      scope: 'orders:read orders:write',
+      scope: 'orders:read orders:write tools:read tools:call',
     })),
     jwks: { keys },
-    scopes: ['openid', 'orders:read', 'orders:write'],
+    scopes: ['openid', 'orders:read', 'orders:write', 'tools:read', 'tools:call'],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -57,9 +57,10 @@ function build(keys) {
         enabled: true,
         defaultResource: () => RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: 'orders:read orders:write',
-          audience: RESOURCE,
+        // Any resource indicator is a resource server (RFC 8707): its tokens name it.
+        getResourceServerInfo: (ctx, resourceIndicator) => ({
+          scope: 'orders:read orders:write tools:read tools:call',
+          audience: resourceIndicator,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 300,
           jwt: { sign: { alg: 'RS256' } },
