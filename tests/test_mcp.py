@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,3 +143,40 @@ def test_a_missing_scope_gets_the_scope_challenge(setup: Setup) -> None:
 def test_the_sdk_verifier_refuses_a_missing_scope(setup: Setup) -> None:
     refused = _post(setup.servers["sdk_app"], setup.token("sdk_app", scope="tools:read"))
     assert refused.status_code == 403
+
+
+def test_the_example_runs_as_it_is() -> None:
+    """examples/mcp_server.py with its demo key: the printed token lists and calls its tool."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    example = Path(__file__).resolve().parent.parent / "examples" / "mcp_server.py"
+    process = subprocess.Popen(
+        [sys.executable, str(example), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        token = next(line[6:].strip() for line in process.stdout if line.startswith("TOKEN="))
+        url = f"http://127.0.0.1:{port}/mcp"
+        for _ in range(100):  # uvicorn starts after the token is printed
+            with contextlib.suppress(httpx2.TransportError):
+                if _post(url).status_code == 401:
+                    break
+            time.sleep(0.1)
+
+        async def call() -> Any:
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            async with http, Client(streamable_http_client(url, http_client=http)) as client:
+                return await client.call_tool(
+                    "order_total", {"quantity": 3, "unit_price_cents": 250}
+                )
+
+        assert "750" in str(asyncio.run(call()).content)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
