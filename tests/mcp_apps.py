@@ -42,6 +42,7 @@ _sdk = MCPServer(
         issuer_url=ISSUER,
         resource_server_url=RESOURCE,
         required_scopes=["tools:call"],
+        validate_token_resource=True,  # the SDK checks AccessToken.resource too
     ),
 )
 _sdk.tool()(add)

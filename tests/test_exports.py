@@ -32,6 +32,8 @@ PUBLIC_MODULES = {
 # Python's and the JOSE specifications'.
 FOREIGN = {
     "APIView",
+    "AccessToken",
+    "AuthSettings",
     "AuthenticationMiddleware",
     "Authorization",
     "BaseHTTPMiddleware",
