@@ -50,7 +50,7 @@ from _timing import (
 )
 from floor import floor_verify, signature_check
 
-from jwt_middleware import KeySet, Rule, StaticKey, TokenIssuer, Verifier
+from jwt_middleware import KeySet, ProtectedResource, Rule, StaticKey, TokenIssuer, Verifier
 from jwt_middleware.asgi import JWTMiddleware as ASGIMiddleware
 from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 
@@ -499,6 +499,7 @@ def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
         rows.append([f"{size} key(s) in a KeySet, first sight", us(ns), ""])
     rows[-1][2] = f"{key_ns[-1] / key_ns[0]:.2f}x the 1-key cost"
     rows.extend(rule_rows(keys))
+    rows.extend(resource_rows(keys))
     table(
         "Scale (WSGI middleware per request; Verifier.verify for key sets)",
         ["", "median", "ratio"],
@@ -530,6 +531,30 @@ def rule_rows(keys: Keys) -> list[list[str]]:
             "100 rules, cached token",
             us(column(measured, 1)),
             f"{ratio:.2f}x the 1-rule cost (target ≤ 1.2x)",
+        ],
+    ]
+
+
+def resource_rows(keys: Keys) -> list[list[str]]:
+    """A cached token through the WSGI middleware without and with ``resource=`` (RFC 9728
+    metadata served; one set lookup per request), timed in the same rounds."""
+    token = keys.token("HS256")
+    environ = {**peers.wsgi_environ(token), "PATH_INFO": "/api/v1/orders/42"}
+    resource = ProtectedResource("https://api.example/orders", authorization_servers=[ISSUER])
+    apps = [
+        WSGIMiddleware(_ok_wsgi, verifier=keys.verifier("HS256"), **options)
+        for options in ({}, {"resource": resource})
+    ]
+    for app in apps:
+        assert app(dict(environ), _start_response) == [b"ok"]
+    measured = rounds_ns([lambda a=app: a(dict(environ), _start_response) for app in apps])
+    ratio = per_round(measured, lambda r: r[1] / r[0])
+    return [
+        ["no protected-resource metadata, cached token", us(column(measured, 0)), ""],
+        [
+            "with resource= (RFC 9728), cached token",
+            us(column(measured, 1)),
+            f"{ratio:.2f}x the cost without",
         ],
     ]
 

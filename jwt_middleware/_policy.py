@@ -214,8 +214,9 @@ class AuthPolicy:
         return None if metadata is None else metadata.answer(method, full_path)
 
     @property
-    def serves_metadata(self) -> bool:
-        return self._metadata is not None
+    def metadata_paths(self) -> frozenset[str] | None:
+        """The paths the metadata document is served at (None: no ``resource``)."""
+        return None if self._metadata is None else self._metadata.paths
 
     @property
     def _fast_header(self) -> str | None:

@@ -132,15 +132,18 @@ class JWTMiddleware:
         self._fast_name = header.encode("latin-1") if header else None
         self._fast_routes = self.policy._rules is not None  # the path only when rules need it
         self._needs_io = self.policy.verifier._needs_io
-        self._serves_metadata = self.policy.serves_metadata
+        self._metadata_paths = self.policy.metadata_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if self._serves_metadata and kind == "http":
-            answer = self.policy.metadata(scope.get("method", "GET"), full_path(scope))
-            if answer is not None:
-                await _send_http(send, answer)
-                return
+        paths = self._metadata_paths
+        if paths is not None and kind == "http":
+            path = full_path(scope)
+            if path in paths:  # the one check other requests pay for
+                answer = self.policy.metadata(scope.get("method", "GET"), path)
+                if answer is not None:
+                    await _send_http(send, answer)
+                    return
         token = self._fast(scope) if kind == "http" else None
         if token is None:
             if kind != "http" and kind != "websocket":

@@ -91,7 +91,7 @@ class JWTMiddleware:
         header = self.policy._fast_header
         self._fast_key = _environ_key(header) if header else None
         self._fast_routes = self.policy._rules is not None  # the path only when rules need it
-        self._serves_metadata = self.policy.serves_metadata
+        self._metadata_paths = self.policy.metadata_paths
         if self.policy.warm_start:
             # Fetch remote keys now, off the server's start-up path; requests that come
             # first simply join the fetch in flight.
@@ -100,14 +100,15 @@ class JWTMiddleware:
             ).start()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self._serves_metadata:
-            answer = self.policy.metadata(
-                environ.get("REQUEST_METHOD", "GET").upper(),
-                environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO") or ""),
-            )
-            if answer is not None:
-                start_response(_status_line(answer.status), list(answer.headers))
-                return [answer.body]
+        paths = self._metadata_paths
+        if paths is not None:
+            full_path = environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO") or "")
+            if full_path in paths:  # the one check other requests pay for
+                method = environ.get("REQUEST_METHOD", "GET").upper()
+                answer = self.policy.metadata(method, full_path)
+                if answer is not None:
+                    start_response(_status_line(answer.status), list(answer.headers))
+                    return [answer.body]
         # The fast path for a token seen before (one header read, no request view).
         credentials = environ.get(self._fast_key) if self._fast_key else None
         token = (
