@@ -157,7 +157,7 @@ class ProtectedResource:
 class ResourceMetadata:
     """The metadata answers, precomputed: ``answer`` costs one set lookup."""
 
-    __slots__ = ("_allowed", "_refused", "_served", "paths", "url")
+    __slots__ = ("_head", "_refused", "_served", "paths", "url")
 
     def __init__(
         self, paths: frozenset[str], url: str, document: dict[str, object], max_age: int
@@ -171,7 +171,7 @@ class ResourceMetadata:
             ("Access-Control-Allow-Origin", "*"),  # a public document, read by browsers too
         )
         self._served = MetadataResponse(200, (*common, ("Content-Length", str(len(body)))), body)
-        self._allowed = frozenset({"GET", "HEAD"})
+        self._head = MetadataResponse(200, self._served.headers, b"")  # the length, no body
         refusal = b'{"error":"method_not_allowed"}'
         self._refused = MetadataResponse(
             405,
@@ -197,7 +197,9 @@ class ResourceMetadata:
                 ),
                 b"",
             )
-        return self._served if method in self._allowed else self._refused
+        if method == "GET":
+            return self._served
+        return self._head if method == "HEAD" else self._refused
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:

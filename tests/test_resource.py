@@ -68,7 +68,9 @@ class TestMetadata:
         client = adapter(verifier(keys), resource=resource())
         path = "/.well-known/oauth-protected-resource/mcp"
         assert client.get(path, bearer("not-a-token")).status == 200
-        assert client.request("HEAD", path).status == 200
+        head = client.request("HEAD", path)
+        assert head.status == 200 and head.body == b""
+        assert head.header("Content-Length") == client.get(path).header("Content-Length")
         refused = client.request("POST", path)
         assert refused.status == 405 and refused.header("Allow") == "GET, HEAD"
         preflight = client.request("OPTIONS", path)
