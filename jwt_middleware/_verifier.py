@@ -126,6 +126,16 @@ class Verifier:
         validators: Iterable[ClaimValidator] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # Iterables read once, so that _with_audience can build the same verifier again.
+        algorithms = None if algorithms is None else tuple(algorithms)
+        if issuer is not None and not isinstance(issuer, str | IssuerTemplate):
+            issuer = tuple(issuer)
+        required_claims = (
+            required_claims if isinstance(required_claims, str) else tuple(required_claims)
+        )
+        token_types = None if token_types is None else tuple(token_types)
+        roles_claims = roles_claims if isinstance(roles_claims, str) else tuple(roles_claims)
+        validators = tuple(validators)
         self._settings: dict[str, Any] = {
             "algorithms": algorithms,
             "issuer": issuer,

@@ -294,3 +294,23 @@ class TestMCPTokenVerifier:
         assert asyncio.run(adapter.verify_token("not a token")) is None
         with pytest.raises(ConfigurationError, match="resource="):
             TokenVerifier(verifier(keys))  # no audience at all: any token of the issuer
+
+
+def test_the_default_audience_keeps_every_other_setting(
+    keys: Keys, make_token: TokenFactory
+) -> None:
+    """Settings given as one-shot iterables survive the rebuild for the resource."""
+    base = Verifier(
+        keys.verification_key("HS256"),
+        issuer=iter([ISSUER]),
+        roles_claims=iter(["roles"]),
+        validators=iter([lambda claims: None if claims.get("ok") else "not_ok"]),
+        clock=lambda: NOW,
+    )
+    rebuilt = base._with_audience(RESOURCE)
+    token = make_token(iss=ISSUER, aud=RESOURCE, roles=["admin"], ok=True)
+    assert rebuilt.verify_token(token).roles == ("admin",)
+    with pytest.raises(InvalidClaims):
+        rebuilt.verify(make_token(iss=ISSUER, aud=RESOURCE))  # the validator still runs
+    with pytest.raises(InvalidClaims):
+        rebuilt.verify(make_token(iss="https://other.example", aud=RESOURCE, ok=True))
