@@ -245,6 +245,9 @@ class JWTAuthenticationMiddleware:
             markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> Any:
+        metadata = self._metadata(request)
+        if metadata is not None:
+            return metadata
         if self._async:
             return self._acall(request)
         outcome = self.policy.authenticate(DjangoRequestView(request))
@@ -253,12 +256,33 @@ class JWTAuthenticationMiddleware:
         _attach(request, outcome.token, outcome.scopes, outcome.source)
         return self.get_response(request)
 
+    def _metadata(self, request: HttpRequest) -> Any:
+        """The RFC 9728 document when ``RESOURCE`` is set and this is its URL (the path
+        with the script prefix, as the client sent it)."""
+        paths = self.policy.metadata_paths
+        if paths is None or request.path not in paths:
+            return None
+        answer = self.policy.metadata(request.method or "GET", request.path)
+        if answer is None:
+            return None
+        response = HttpResponse(answer.body, status=answer.status)
+        for name, value in answer.headers:
+            if name != "Content-Length":
+                response[name] = value
+        if self._async:
+            return _ready(response)
+        return response
+
     async def _acall(self, request: HttpRequest) -> Any:
         outcome = await self.policy.aauthenticate(DjangoRequestView(request))
         if isinstance(outcome, Rejected):
             return _response(outcome.response)
         _attach(request, outcome.token, outcome.scopes, outcome.source)
         return await self.get_response(request)
+
+
+async def _ready(response: HttpResponse) -> HttpResponse:
+    return response
 
 
 def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: Any) -> None:

@@ -11,6 +11,7 @@ from .django_project import setup
 
 setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.test import AsyncClient, Client, override_settings  # noqa: E402
 
@@ -66,6 +67,29 @@ def test_roles_beside_scopes(client: Both) -> None:
     reply = client.request("GET", "/api/me", headers=headers(token(claims={"roles": ["auditor"]})))
     body = reply.json()
     assert body["roles"] == body["user_roles"] == ["auditor"]
+
+
+def test_the_protected_resource_metadata(client: Both) -> None:
+    from jwt_middleware import ProtectedResource
+
+    options = {
+        **settings.JWT_MIDDLEWARE,
+        "RESOURCE": ProtectedResource(
+            "https://api.example/api", authorization_servers=["https://auth.example/"]
+        ),
+    }
+    with override_settings(JWT_MIDDLEWARE=options):
+        fresh = Both(client.kind)  # middleware is built per client handler
+        reply = fresh.request("GET", "/.well-known/oauth-protected-resource/api")
+        assert reply.status_code == 200
+        assert reply.json()["resource"] == "https://api.example/api"
+        assert reply["Cache-Control"] == "public, max-age=3600"
+        refused = fresh.request("GET", "/api/me")
+        assert refused.status_code == 401
+        assert (
+            'resource_metadata="https://api.example/.well-known/oauth-protected-resource/api"'
+            in (refused["WWW-Authenticate"])
+        )
 
 
 def test_async_views_see_the_same(client: Both) -> None:
