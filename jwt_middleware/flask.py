@@ -66,6 +66,12 @@ class JWT:
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise ConfigurationError("JWT needs a jwt_middleware.Verifier")
+        if "resource" in options:
+            # Its challenges would point to a document nothing here serves.
+            raise ConfigurationError(
+                "resource= needs the middleware, which serves its metadata: "
+                "app.wsgi_app = JWTMiddleware(app.wsgi_app, verifier=..., resource=...)"
+            )
         self.verifier = verifier
         self.cookies = cookies or TokenCookies()
         self.realm = realm

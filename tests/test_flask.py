@@ -69,6 +69,14 @@ def test_require_scopes(client: Any, make_token: TokenFactory) -> None:
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="shop"'
 
 
+def test_the_extension_refuses_resource(hs_verifier: Verifier) -> None:
+    from jwt_middleware import ProtectedResource
+
+    resource = ProtectedResource("https://api.example/api", authorization_servers=["x"])
+    with pytest.raises(ConfigurationError, match="needs the middleware"):
+        JWT(Flask(__name__), hs_verifier, resource=resource)
+
+
 def test_current_roles_with_and_without_the_middleware(
     keys: Keys, make_token: TokenFactory
 ) -> None:
