@@ -79,6 +79,8 @@ def entra(
     chosen = [tenant is not None, tenants is not None, bool(multi_tenant)]
     if sum(chosen) != 1:
         raise ConfigurationError("entra: give exactly one of tenant, tenants, multi_tenant=True")
+    if isinstance(tenants, str):
+        tenants = (tenants,)
     allowed = None if multi_tenant else ((tenant,) if tenant is not None else tuple(tenants or ()))
     if allowed is not None:
         if not allowed:

@@ -123,6 +123,10 @@ class TestEntra:
         )
         assert refused_with(verifier, rs256(keys, entra_claims(azp="intruder"))) == "wrong_client"
 
+    def test_one_tenant_as_tenants(self, keys: Keys, key: Any) -> None:
+        verifier = providers.entra(tenants=TENANT, audience=CLIENT, keys=key, **fixed())
+        assert verifier.verify(rs256(keys, entra_claims()))["tid"] == TENANT
+
     def test_tenant_must_be_an_id(self, key: Any) -> None:
         with pytest.raises(ConfigurationError, match="GUID"):
             providers.entra(tenant="contoso.onmicrosoft.com", audience=CLIENT, keys=key)
