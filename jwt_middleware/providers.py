@@ -332,7 +332,7 @@ def google(
         keys,
         jwks_url,
         jwks_options,
-        issuer=list(issuers),
+        issuer=sorted(_names(issuers, "issuers")),
         audience=audience,
         roles_claims=(),
         validators=checks,

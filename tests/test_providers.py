@@ -262,6 +262,8 @@ def test_google(keys: Keys, key: Any) -> None:
     }
     assert verifier.verify(rs256(keys, claims))
     assert verifier.verify(rs256(keys, {**claims, "iss": "accounts.google.com"}))
+    one = providers.google("aud", issuers="https://issuer.example", keys=key, **fixed())
+    assert one.trusted_issuers == ("https://issuer.example",)
     assert refused_with(verifier, rs256(keys, {**claims, "azp": "9"})) == "wrong_authorized_party"
     assert refused_with(verifier, rs256(keys, {**claims, "azp": None})) == "wrong_authorized_party"
     assert refused_with(verifier, rs256(keys, {**claims, "email": "x@y"})) == "wrong_email"
