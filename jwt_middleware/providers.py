@@ -366,7 +366,8 @@ def kubernetes(
     ``kubernetes.io.namespace`` (``namespaces``) and/or the service account
     (``service_accounts``, as ``"namespace/name"``): at least one must be given, and a
     token without those claims is refused. The API server's own audience (the
-    issuer) is refused as ``audience``: tokens for it open the whole API."""
+    issuer) is refused as ``audience``: tokens for it open the whole API. The pod's
+    token is sent to ``jwks_url`` (never on a redirect): keep that the API server."""
     wanted = _names(audience, "audience")
     if issuer in wanted or "https://kubernetes.default.svc" in wanted:
         raise ConfigurationError(
