@@ -355,7 +355,7 @@ class AuthPolicy:
                 verified.scopes,
                 self._required_scopes,
                 verified.roles,
-                self.verifier._clock(),
+                self.verifier._clock,  # read only by step-up rules
             )
         required = self._required_scopes
         if required and not all(scope in verified.scopes for scope in required):

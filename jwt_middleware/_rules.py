@@ -7,7 +7,8 @@ a few lookups however many rules there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._claim_paths import MISSING, ClaimPath, claim_path, lookup
@@ -122,14 +123,14 @@ class Rule:
         scopes: Iterable[str],
         also: tuple[str, ...] = (),
         roles: Iterable[str] = (),
-        now: float = 0.0,
+        clock: Callable[[], float] = time.time,
     ) -> AuthError | None:
         """None when a verified token's claims, scopes and roles meet this rule (and
         hold the scopes ``also`` required everywhere); else the refusal: 401 for a
         step-up (checked first: a new login can also grant the scopes), or the 403
         naming every scope the request needs."""
         if self.acr_values or self.max_age is not None:
-            step_up = self._step_up(claims, now)
+            step_up = self._step_up(claims, clock)
             if step_up is not None:
                 return step_up
         needed = also + self.scopes
@@ -141,14 +142,14 @@ class Rule:
             return _ClaimConditionFailed(needed, "a claim condition failed")
         return None
 
-    def _step_up(self, claims: Mapping[str, Any], now: float) -> AuthError | None:
+    def _step_up(self, claims: Mapping[str, Any], clock: Callable[[], float]) -> AuthError | None:
         if self.acr_values and claims.get("acr") not in self.acr_values:
             return InsufficientUserAuthentication(
                 self.acr_values, self.max_age, "acr is missing or not accepted"
             )
         if self.max_age is not None:
             auth_time: Any = claims.get("auth_time")
-            if not is_number(auth_time) or now - auth_time > self.max_age:
+            if not is_number(auth_time) or clock() - auth_time > self.max_age:
                 return InsufficientUserAuthentication(
                     self.acr_values, self.max_age, "auth_time is missing or too old"
                 )
