@@ -93,6 +93,19 @@ def fast_token(
     )
 
 
+def attach(scope: Scope, token: VerifiedToken) -> dict[str, Any]:
+    """Put a verified token where ASGI apps read it (the claims, header and roles, and
+    Starlette's ``user`` and ``auth``); the claims put there are returned. The token may
+    be the cache's: the app gets its own copies."""
+    claims = dict(token.claims)
+    scope[CLAIMS_KEY] = claims
+    scope[HEADER_KEY] = dict(token.header)
+    scope["user"] = TokenUser(claims)
+    scope[ROLES_KEY] = token.roles
+    scope["auth"] = TokenCredentials(token.scopes, token.roles)
+    return claims
+
+
 def full_path(scope: Scope) -> str:
     """The path as the client sent it, the mount included: ``path`` holds ``root_path``
     (the ASGI spec; uvicorn, daphne), or follows it (hypercorn)."""
@@ -173,13 +186,7 @@ class JWTMiddleware:
                 await self.app(scope, receive, send)
                 return
             token = outcome.token
-        # The token may be the cache's: the app gets its own copies.
-        claims = dict(token.claims)
-        scope[CLAIMS_KEY] = claims
-        scope[HEADER_KEY] = dict(token.header)
-        scope["user"] = TokenUser(claims)
-        scope[ROLES_KEY] = token.roles
-        scope["auth"] = TokenCredentials(token.scopes, token.roles)
+        attach(scope, token)
         await self.app(scope, receive, send)
 
     def _fast(self, scope: Scope) -> VerifiedToken | None:

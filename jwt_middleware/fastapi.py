@@ -29,13 +29,12 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from ._identity import TokenCredentials, TokenUser
-from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, AuthPolicy, Rejected
+from ._policy import CLAIMS_KEY, AuthPolicy, Rejected
 from ._responses import render
 from ._rules import Rule
 from ._sources import BearerHeader
 from ._verifier import Verifier
-from .asgi import POLICY_VIOLATION, ASGIRequestView, fast_token
+from .asgi import POLICY_VIOLATION, ASGIRequestView, attach, fast_token
 from .errors import AuthError, ConfigurationError, InsufficientScope, MissingToken
 
 __all__ = ["AuthHTTPException", "JWTBearer", "add_exception_handlers", "docs_rules"]
@@ -140,13 +139,7 @@ class JWTBearer(SecurityBase):
                 return None  # no token, and auto_error=False
         # As the middleware would have: request.auth (scopes, roles), request.user and
         # the claims, for the endpoint and for any later dependency (not verified twice).
-        claims = dict(token.claims)  # the token may be the cache's: a copy
-        scope[CLAIMS_KEY] = claims
-        scope[HEADER_KEY] = dict(token.header)
-        scope[ROLES_KEY] = token.roles
-        scope["user"] = TokenUser(claims)
-        scope["auth"] = TokenCredentials(token.scopes, token.roles)
-        return claims, token.scopes
+        return attach(scope, token), token.scopes
 
     def _refusal(self, connection: HTTPConnection, error: AuthError) -> Exception:
         if isinstance(connection, WebSocket):
