@@ -40,6 +40,7 @@ from django.utils.module_loading import import_string
 
 from ._policy import AuthPolicy, MiddlewareOptions, Rejected
 from ._request import RequestView
+from ._resource import MetadataResponse
 from ._responses import DEFAULT_REALM, ErrorResponse, challenge
 from ._sources import BearerHeader
 from ._verifier import Verifier
@@ -265,10 +266,7 @@ class JWTAuthenticationMiddleware:
         answer = self.policy.metadata(request.method or "GET", request.path)
         if answer is None:
             return None
-        response = HttpResponse(answer.body, status=answer.status)
-        for name, value in answer.headers:
-            if name != "Content-Length":
-                response[name] = value
+        response = _response(answer)
         if self._async:
             return _ready(response)
         return response
@@ -306,7 +304,7 @@ def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: A
         request._dont_enforce_csrf_checks = True
 
 
-def _response(rendered: ErrorResponse) -> HttpResponse:
+def _response(rendered: ErrorResponse | MetadataResponse) -> HttpResponse:
     response = HttpResponse(rendered.body, status=rendered.status)
     for name, value in rendered.headers:
         if name != "Content-Length":
