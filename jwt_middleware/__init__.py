@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from ._claim_checks import ClaimValidator
 from ._claims import IssuerTemplate
 from ._cookies import SetCookie, TokenCookies
 from ._identity import AnonymousUser, TokenCredentials, TokenUser
@@ -29,7 +30,7 @@ from ._responses import ErrorResponse
 from ._revocation import Denylist, MemoryDenylist, RedisDenylist
 from ._rules import Rule
 from ._sources import BearerHeader, Cookie, Header, TokenSource
-from ._verifier import DEFAULT_TOKEN_TYPES, ClaimValidator, VerifiedToken, Verifier, VerifierOptions
+from ._verifier import DEFAULT_TOKEN_TYPES, VerifiedToken, Verifier, VerifierOptions
 from ._version import __version__ as __version__
 from .errors import (
     AuthError,

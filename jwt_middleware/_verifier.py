@@ -8,12 +8,12 @@ I/O); parsing, header checks, signature and claim checks are the same pure metho
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TypedDict
 
 from . import _compact
+from ._claim_checks import ClaimValidator, validate
 from ._claim_paths import ClaimPath, claim_path, roles_of
 from ._claims import ClaimRules, IssuerTemplate, scopes_of, string_set
 from ._key_resolver import KeyResolver, fetches_keys
@@ -24,13 +24,11 @@ from ._token_cache import CachedToken, TokenCache
 from .errors import (
     AuthError,
     BadSignature,
-    ClaimsRejected,
     ConfigurationError,
     DisallowedAlgorithm,
     MalformedToken,
     RevokedToken,
     UnknownKey,
-    VerificationFailed,
     WrongTokenType,
 )
 
@@ -40,13 +38,6 @@ _CHECKED_HEADERS = 64  # distinct header segments remembered (see _remember_head
 
 DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 """Accepted JOSE ``typ`` values by default: absent, ``JWT`` and ``at+jwt`` (RFC 9068)."""
-
-
-ClaimValidator = Callable[[Mapping[str, Any]], str | None]
-"""A check of verified claims: ``None`` accepts, a string refuses with that reason code
-(``ClaimsRejected``), an ``AuthError`` raised refuses as itself."""
-
-_REASON = re.compile(r"[a-z][a-z0-9_]{0,47}")
 
 
 class VerifiedToken(NamedTuple):
@@ -443,7 +434,7 @@ class Verifier:
         claims = parsed.claims
         window = self._rules.check(claims, self._clock())
         for check in self._validators:
-            _validate(check, claims)
+            validate(check, claims)
         roles = roles_of(claims, self._roles_claims)
         return VerifiedToken(parsed.header, claims, scopes_of(claims), roles), window
 
@@ -451,22 +442,6 @@ class Verifier:
 def _own(shared: VerifiedToken) -> VerifiedToken:
     """Copies of a shared token's dicts, so what the caller changes stays its own."""
     return VerifiedToken(dict(shared.header), dict(shared.claims), shared.scopes, shared.roles)
-
-
-def _validate(check: ClaimValidator, claims: dict[str, Any]) -> None:
-    try:
-        refused = check(claims)
-    except AuthError:
-        raise
-    except Exception as exc:  # a broken check refuses: fail closed, and say so
-        logger.exception("claim validator %r raised; the token is refused", check)
-        raise VerificationFailed("a claim validator raised") from exc
-    if refused is None:
-        return
-    if isinstance(refused, str) and _REASON.fullmatch(refused):
-        raise ClaimsRejected(refused)
-    logger.error("claim validator %r returned %r, not None or a reason code", check, refused)
-    raise ClaimsRejected("claims_rejected")
 
 
 def _check_revocation(revoked: bool) -> None:

@@ -20,9 +20,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
-from ._claim_paths import MISSING, lookup
-from ._claims import IssuerTemplate, string_set
-from ._verifier import ClaimValidator, Verifier, VerifierOptions
+from ._claim_checks import ClaimValidator, equals, first_of, names, one_of
+from ._claim_paths import lookup
+from ._claims import IssuerTemplate
+from ._verifier import Verifier, VerifierOptions
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def entra(
 
     checks: list[ClaimValidator] = [version]
     if clients is not None:
-        checks.append(_first_of(("azp", "appid"), clients, "wrong_client"))
+        checks.append(first_of(("azp", "appid"), clients, "wrong_client"))
     home = tenant if tenant is not None else "common"
     return _verifier(
         "entra",
@@ -186,7 +187,7 @@ def okta(
             "okta: the issuer must be a custom authorization server "
             "(https://{org}.okta.com/oauth2/default); org server tokens are for Okta's APIs"
         )
-    checks = [] if clients is None else [_one_of("cid", clients, "wrong_client")]
+    checks = [] if clients is None else [one_of("cid", clients, "wrong_client")]
     return _verifier(
         "okta",
         keys,
@@ -229,9 +230,9 @@ def keycloak(
     roles: list[tuple[str, ...]] = [("realm_access", "roles")]
     if role_client is not None:
         roles.append(("resource_access", role_client, "roles"))
-    checks = [_equals("typ", "Bearer", "wrong_token_use")]
+    checks = [equals("typ", "Bearer", "wrong_token_use")]
     if clients is not None:
-        checks.append(_one_of("azp", clients, "wrong_client"))
+        checks.append(one_of("azp", clients, "wrong_client"))
     return _verifier(
         "keycloak",
         keys,
@@ -275,10 +276,10 @@ def cognito(
             f"(pool ids start with the region: {region}_...)"
         )
     issuer = _base(issuer or f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-    clients = _names(client_ids, "client_ids")
-    checks = [_equals("token_use", token_use, "wrong_token_use")]
+    clients = names(client_ids, "client_ids")
+    checks = [equals("token_use", token_use, "wrong_token_use")]
     if token_use == "access":
-        checks.append(_one_of("client_id", clients, "wrong_client"))
+        checks.append(one_of("client_id", clients, "wrong_client"))
     return _verifier(
         "cognito",
         keys,
@@ -315,9 +316,9 @@ def google(
     issuer spellings Google uses are accepted."""
     checks: list[ClaimValidator] = []
     if authorized_parties is not None:
-        checks.append(_one_of("azp", authorized_parties, "wrong_authorized_party"))
+        checks.append(one_of("azp", authorized_parties, "wrong_authorized_party"))
     if emails is not None:
-        allowed = _names(emails, "emails")
+        allowed = names(emails, "emails")
 
         def email(claims: Mapping[str, Any]) -> str | None:
             if claims.get("email_verified") is not True:
@@ -326,13 +327,13 @@ def google(
 
         checks.append(email)
     if hosted_domain is not None:
-        checks.append(_equals("hd", hosted_domain, "wrong_hosted_domain"))
+        checks.append(equals("hd", hosted_domain, "wrong_hosted_domain"))
     return _verifier(
         "google",
         keys,
         jwks_url,
         jwks_options,
-        issuer=sorted(_names(issuers, "issuers")),
+        issuer=sorted(names(issuers, "issuers")),
         audience=audience,
         roles_claims=(),
         validators=checks,
@@ -368,7 +369,7 @@ def kubernetes(
     token without those claims is refused. The API server's own audience (the
     issuer) is refused as ``audience``: tokens for it open the whole API. The pod's
     token is sent to ``jwks_url`` (never on a redirect): keep that the API server."""
-    wanted = _names(audience, "audience")
+    wanted = names(audience, "audience")
     if issuer in wanted or "https://kubernetes.default.svc" in wanted:
         raise ConfigurationError(
             "kubernetes: the audience must be your service's, not the API server's "
@@ -378,9 +379,9 @@ def kubernetes(
         raise ConfigurationError("kubernetes: give namespaces and/or service_accounts to trust")
     checks: list[ClaimValidator] = []
     if namespaces is not None:
-        checks.append(_one_of(("kubernetes.io", "namespace"), namespaces, "wrong_namespace"))
+        checks.append(one_of(("kubernetes.io", "namespace"), namespaces, "wrong_namespace"))
     if service_accounts is not None:
-        accounts = _names(service_accounts, "service_accounts")
+        accounts = names(service_accounts, "service_accounts")
         if not all(account.count("/") == 1 for account in accounts):
             raise ConfigurationError('kubernetes: service accounts are "namespace/name"')
 
@@ -437,7 +438,7 @@ def github_actions(
     (``core.getIDToken(audience)``). GitHub Enterprise Cloud with a custom issuer:
     ``issuer="https://token.actions.githubusercontent.com/<enterprise>"``."""
     issuer = _base(issuer)
-    repos = _names(repositories, "repositories")
+    repos = names(repositories, "repositories")
     if not all(repo.count("/") == 1 for repo in repos):
         raise ConfigurationError('github_actions: repositories are "owner/name"')
     lowered = frozenset(repo.lower() for repo in repos)
@@ -448,11 +449,11 @@ def github_actions(
 
     checks: list[ClaimValidator] = [repository]
     if repository_ids is not None:
-        checks.append(_one_of("repository_id", repository_ids, "wrong_repository"))
+        checks.append(one_of("repository_id", repository_ids, "wrong_repository"))
     if refs is not None:
-        checks.append(_one_of("ref", refs, "wrong_ref"))
+        checks.append(one_of("ref", refs, "wrong_ref"))
     if environments is not None:
-        checks.append(_one_of("environment", environments, "wrong_environment"))
+        checks.append(one_of("environment", environments, "wrong_environment"))
     return _verifier(
         "github_actions",
         keys,
@@ -499,52 +500,7 @@ def _verifier(
     return Verifier(keys, issuer=issuer, audience=audience, **settings)
 
 
-def _names(values: str | Iterable[str], what: str) -> frozenset[str]:
-    names = string_set(values, what)
-    if names is None:
-        raise ConfigurationError(f"{what} must be a string or a list of strings")
-    return names
-
-
 def _base(url: str) -> str:
     if not isinstance(url, str) or "://" not in url:
         raise ConfigurationError(f"not a URL: {url!r}")
     return url.rstrip("/")
-
-
-def _one_of(where: str | tuple[str, ...], allowed: Iterable[str], reason: str) -> ClaimValidator:
-    """The claim at ``where`` (a claim name, or a path of names) must be one of
-    ``allowed``; a missing claim fails."""
-    path = (where,) if isinstance(where, str) else where
-    values = _names(allowed, reason.removeprefix("wrong_") + " allowlist")
-
-    def check(claims: Mapping[str, Any]) -> str | None:
-        value = lookup(claims, path)
-        return None if isinstance(value, str) and value in values else reason
-
-    return _named(check, ".".join(path), reason)
-
-
-def _first_of(names: tuple[str, ...], allowed: Iterable[str], reason: str) -> ClaimValidator:
-    """The first of ``names`` the token has must be one of ``allowed`` (Entra's
-    ``azp``, which v1 tokens call ``appid``)."""
-    values = _names(allowed, reason.removeprefix("wrong_") + " allowlist")
-
-    def check(claims: Mapping[str, Any]) -> str | None:
-        value = next((claims[name] for name in names if name in claims), MISSING)
-        return None if isinstance(value, str) and value in values else reason
-
-    return _named(check, "|".join(names), reason)
-
-
-def _equals(name: str, expected: str, reason: str) -> ClaimValidator:
-    def check(claims: Mapping[str, Any]) -> str | None:
-        return None if claims.get(name) == expected else reason
-
-    return _named(check, name, reason)
-
-
-def _named(check: ClaimValidator, what: str, reason: str) -> ClaimValidator:
-    """A name that says what the check is, for the log line of a broken one."""
-    check.__qualname__ = f"check[{what} -> {reason}]"
-    return check
