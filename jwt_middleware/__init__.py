@@ -11,11 +11,16 @@ import typing as _typing
 from ._claim_checks import ClaimValidator
 from ._claims import IssuerTemplate
 from ._cookies import SetCookie, TokenCookies
+from ._dpop import DPoP, DPoPNonces
+from ._dpop_client import DPoPKey
 from ._identity import AnonymousUser, TokenCredentials, TokenUser
 from ._key_resolver import KeyResolver
 from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
+from ._mtls import ClientCertificates
+from ._origin import TrustedProxies
 from ._policy import (
     CLAIMS_KEY,
+    DPOP_KEY,
     HEADER_KEY,
     ROLES_KEY,
     SCOPES_KEY,
@@ -24,6 +29,7 @@ from ._policy import (
     AuthPolicy,
     Rejected,
 )
+from ._replay import MemoryReplayCache, RedisReplayCache, ReplayCache
 from ._resolvers import IssuerKeys
 from ._resource import ProtectedResource
 from ._responses import ErrorResponse
@@ -35,15 +41,18 @@ from ._version import __version__ as __version__
 from .errors import (
     AuthError,
     BadSignature,
+    BindingMismatch,
     ClaimsRejected,
     ConfigurationError,
     CSRFFailed,
     DenylistUnavailable,
     DisallowedAlgorithm,
     ExpiredToken,
+    InsecureTransport,
     InsufficientScope,
     InsufficientUserAuthentication,
     InvalidClaims,
+    InvalidDPoPProof,
     InvalidRequest,
     InvalidToken,
     KeysUnavailable,
@@ -51,12 +60,14 @@ from .errors import (
     MissingToken,
     NotYetValid,
     RefreshTokenReused,
+    ReplayCacheUnavailable,
     RevokedToken,
     TemporarilyUnavailable,
     TokenTooLarge,
     UnknownKey,
     UnsupportedConfirmation,
     UntrustedIssuer,
+    UseDPoPNonce,
     VerificationFailed,
     WrongTokenType,
 )
@@ -93,13 +104,19 @@ __all__ = [
     "AuthPolicy",
     "BadSignature",
     "BearerHeader",
+    "BindingMismatch",
     "CLAIMS_KEY",
     "CSRFFailed",
     "ClaimValidator",
     "ClaimsRejected",
+    "ClientCertificates",
     "ConfigurationError",
     "Cookie",
     "DEFAULT_TOKEN_TYPES",
+    "DPOP_KEY",
+    "DPoP",
+    "DPoPKey",
+    "DPoPNonces",
     "Denylist",
     "DenylistUnavailable",
     "DisallowedAlgorithm",
@@ -107,9 +124,11 @@ __all__ = [
     "ExpiredToken",
     "HEADER_KEY",
     "Header",
+    "InsecureTransport",
     "InsufficientScope",
     "InsufficientUserAuthentication",
     "InvalidClaims",
+    "InvalidDPoPProof",
     "InvalidRequest",
     "InvalidToken",
     "IssuerKeys",
@@ -119,14 +138,18 @@ __all__ = [
     "KeysUnavailable",
     "MalformedToken",
     "MemoryDenylist",
+    "MemoryReplayCache",
     "MissingToken",
     "NotYetValid",
     "ProtectedResource",
     "ROLES_KEY",
     "RedisDenylist",
+    "RedisReplayCache",
     "RefreshTokenReused",
     "Rejected",
     "RemoteJWKS",
+    "ReplayCache",
+    "ReplayCacheUnavailable",
     "RevokedToken",
     "Rule",
     "SCOPES_KEY",
@@ -141,9 +164,11 @@ __all__ = [
     "TokenSource",
     "TokenTooLarge",
     "TokenUser",
+    "TrustedProxies",
     "UnknownKey",
     "UnsupportedConfirmation",
     "UntrustedIssuer",
+    "UseDPoPNonce",
     "VerificationFailed",
     "VerifiedToken",
     "Verifier",

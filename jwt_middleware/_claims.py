@@ -85,7 +85,8 @@ class IssuerTemplate:
 class ClaimRules:
     """``exp``/``nbf``/``iat`` must be JSON numbers (``exp`` equal to now is expired;
     ``leeway`` extends all three, ``clock_skew`` only how far ``nbf``/``iat`` may be
-    ahead); a ``cnf`` claim is refused (its proof of possession is not checked);
+    ahead); a ``cnf`` claim may only name DPoP's ``jkt`` and mTLS's ``x5t#S256``
+    (whose proofs the middleware checks, see ``confirmation``);
     ``iss``/``sub``/``jti`` strings; ``iss`` and ``aud`` must match when configured, a
     configured audience makes ``aud`` required, and a token naming an audience is
     refused when none is configured (RFC 7519 section 4.1.3)."""
@@ -158,9 +159,9 @@ class ClaimRules:
             self._check_issuer(claims)
         self._check_audience(claims.get("aud", _ABSENT))
         if "cnf" in claims:
-            # Bound to a key (DPoP) or a certificate (mTLS) whose proof nobody checks
-            # here: taking it as a bearer token would let a thief use it.
-            raise UnsupportedConfirmation("the token has a cnf claim; its proof is not checked")
+            # Bound to a key (DPoP) or a certificate (mTLS): the policy checks the
+            # request holds it. A method nobody here checks is refused now.
+            confirmation(claims)
         return not_before, expires_at
 
     def _check_issuer(self, claims: dict[str, Any]) -> None:
@@ -189,6 +190,26 @@ class ClaimRules:
             normalize_resource(a) for a in token_audiences
         ):
             raise InvalidClaims("wrong audience")
+
+
+_CONFIRMATION_METHODS = frozenset({"jkt", "x5t#S256"})
+
+
+def confirmation(claims: dict[str, Any]) -> dict[str, str] | None:
+    """The token's ``cnf`` when it names only methods checked here (RFC 9449 ``jkt``,
+    RFC 8705 ``x5t#S256``), each a string; None without one. ``UnsupportedConfirmation``
+    for anything else (``jwk``, ``kid``, an odd shape): fail closed."""
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if (
+        not isinstance(cnf, dict)
+        or not cnf
+        or not _CONFIRMATION_METHODS.issuperset(cnf)
+        or not all(isinstance(value, str) and value for value in cnf.values())
+    ):
+        raise UnsupportedConfirmation("the token's cnf names a method that is not checked here")
+    return cnf
 
 
 def scopes_of(claims: dict[str, Any]) -> tuple[str, ...]:

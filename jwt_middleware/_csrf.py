@@ -6,8 +6,9 @@ websocket handshake, must also prove that the request came from our own pages. A
 one of these is proof:
 
 1. ``Sec-Fetch-Site: same-origin`` or ``none`` (set by the browser, not by scripts);
-2. an ``Origin`` equal to the request's own origin (scheme and ``Host``) or to a
-   configured trusted origin; ``same-site`` is *not* same-origin here;
+2. an ``Origin`` equal to the request's own origin (its scheme and ``Host``, or what
+   ``public_origin``/``trusted_proxies`` say) or to a configured trusted origin;
+   ``same-site`` is *not* same-origin here;
 3. a double-submit header equal to the CSRF cookie (compared in constant time).
 
 Header-borne tokens need none of this: a cross-site page cannot set them.
@@ -47,14 +48,15 @@ class CSRFCheck:
     def applies_to(self, request: RequestView) -> bool:
         return request.is_websocket or request.method not in SAFE_METHODS
 
-    def passes(self, request: RequestView) -> bool:
+    def passes(self, request: RequestView, own_origin: str) -> bool:
+        """``own_origin``: the request's public origin (see ``OriginPolicy``)."""
         fetch_site = request.header("sec-fetch-site")
         if fetch_site is not None and fetch_site.strip().lower() in _TRUSTED_FETCH_SITES:
             return True
         origin = request.header("origin")
         if origin is not None and origin != "null":
             normalized = normalize_origin(origin)
-            if normalized in self._trusted or normalized == normalize_origin(request.origin):
+            if normalized in self._trusted or normalized == normalize_origin(own_origin):
                 return True
         return self._double_submitted(request)
 

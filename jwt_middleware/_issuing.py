@@ -12,6 +12,7 @@ checks ``sid`` as well as ``jti``).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,9 +37,10 @@ from .errors import (
 ACCESS_TOKEN_TYPE = "at+jwt"
 REFRESH_TOKEN_TYPE = "refresh+jwt"
 RESERVED_CLAIMS = frozenset(
-    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "ext"}
+    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "ext", "cnf"}
 )
 """Claims the issuer sets itself; ``claims=`` may not override them."""
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +142,18 @@ class TokenIssuer:
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         ttl: int | None = None,
+        dpop_jkt: str | None = None,
     ) -> str:
-        """An access token for ``subject`` (``typ`` ``at+jwt``, RFC 9068)."""
-        return self._access_token(subject, _scopes(scopes), _extra(claims), ttl, sid=None)
+        """An access token for ``subject`` (``typ`` ``at+jwt``, RFC 9068). With
+        ``dpop_jkt`` (the thumbprint ``DPoP.verify_proof`` or ``DPoPKey`` gives) it is
+        bound to that DPoP key (``cnf.jkt``, RFC 9449 section 6): only requests with a
+        proof signed by the key are accepted."""
+        extra = _extra(claims)
+        if dpop_jkt is not None:
+            if not isinstance(dpop_jkt, str) or not _THUMBPRINT.fullmatch(dpop_jkt):
+                raise ValueError("dpop_jkt is a JWK SHA-256 thumbprint (43 base64url chars)")
+            extra["cnf"] = {"jkt": dpop_jkt}
+        return self._access_token(subject, _scopes(scopes), extra, ttl, sid=None)
 
     def issue_pair(
         self,
@@ -275,7 +286,8 @@ class TokenIssuer:
         """An access or refresh token issued here, or None when it has expired."""
         try:
             try:
-                return self._access_verifier.verify(token)
+                # Revoking needs no proof of possession: a DPoP-bound token is fine here.
+                return dict(self._access_verifier._verify_shared(token).claims)
             except WrongTokenType:
                 return self._refresh_verifier.verify(token)
         except ExpiredToken:

@@ -8,7 +8,6 @@ one-key JWKS, or a bare secret; the algorithm comes from the key unless one is a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ._encoding import b64url_encode
+from ._jwk import public_jwk as jwk_public
+from ._jwk import thumbprint
 from ._keys import (
     EC_ALGORITHMS,
     EDDSA_ALGORITHMS,
@@ -74,7 +75,7 @@ def generate(algorithm: str, *, kid: str | None = None, rsa_bits: int = 3072) ->
     else:
         supported = sorted(SUPPORTED_ALGORITHMS)
         raise ConfigurationError(f"cannot make keys for {algorithm!r}; choose one of {supported}")
-    public_jwk = _public_jwk(private.public_key())
+    public_jwk = jwk_public(private.public_key())
     kid = kid or thumbprint(public_jwk)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -154,39 +155,3 @@ def _single_jwk(document: Any, kid: str | None, path: Path) -> dict[str, Any]:
     if len(keys) != 1:
         raise ConfigurationError(f"{path} holds {len(keys)} matching keys; pick one with --kid")
     return keys[0]
-
-
-def thumbprint(public_jwk: dict[str, Any]) -> str:
-    """RFC 7638: SHA-256 over the required members, sorted, without white space."""
-    required = {
-        "RSA": ("e", "kty", "n"),
-        "EC": ("crv", "kty", "x", "y"),
-        "OKP": ("crv", "kty", "x"),
-    }[public_jwk["kty"]]
-    canonical = json.dumps(
-        {m: public_jwk[m] for m in required}, separators=(",", ":"), sort_keys=True
-    )
-    return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
-
-
-def _public_jwk(public: Any) -> dict[str, Any]:
-    if isinstance(public, ed25519.Ed25519PublicKey):
-        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
-    if isinstance(public, rsa.RSAPublicKey):
-        numbers = public.public_numbers()
-        return {"kty": "RSA", "n": _b64_int(numbers.n), "e": _b64_int(numbers.e)}
-    ec_numbers = public.public_numbers()
-    size = (public.curve.key_size + 7) // 8
-    crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[public.curve.name]
-    return {
-        "kty": "EC",
-        "crv": crv,
-        "x": _b64_int(ec_numbers.x, size),
-        "y": _b64_int(ec_numbers.y, size),
-    }
-
-
-def _b64_int(value: int, size: int | None = None) -> str:
-    length = size if size is not None else max(1, (value.bit_length() + 7) // 8)
-    return b64url_encode(value.to_bytes(length, "big"))

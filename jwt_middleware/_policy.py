@@ -12,18 +12,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypedDict
 
+from ._binding import SenderBinding
 from ._csrf import CSRFCheck
+from ._dpop import CheckedProof, DPoP
+from ._mtls import ClientCertificates, check_header_setup
+from ._origin import OriginPolicy, TrustedProxies
+from ._replay import ReplayCache
 from ._request import RequestView
 from ._resource import MetadataResponse, ProtectedResource
-from ._responses import SCOPE_TOKEN, ErrorResponse, check_realm, is_sendable, render
+from ._responses import SCOPE_TOKEN, Challenges, ErrorResponse, check_realm, is_sendable
 from ._rules import Rule, Rules
-from ._sources import BearerHeader, TokenSource, query_carries_token
+from ._sources import BearerHeader, DPoPHeader, TokenSource, query_carries_token
 from ._verifier import VerifiedToken, Verifier
 from .errors import (
     AuthError,
+    BindingMismatch,
     ConfigurationError,
     CSRFFailed,
+    InsecureTransport,
     InsufficientScope,
+    InvalidDPoPProof,
     InvalidRequest,
     MissingToken,
     VerificationFailed,
@@ -39,6 +47,8 @@ SCOPES_KEY = "jwt.scopes"
 """Where the token's scopes (a tuple of strings) are stored in the WSGI environ."""
 ROLES_KEY = "jwt.roles"
 """Where the token's roles (a tuple of strings, see ``roles_claims``) are stored."""
+DPOP_KEY = "jwt.dpop_jkt"
+"""Where the DPoP proof key's RFC 7638 thumbprint is stored (None without DPoP)."""
 
 
 class Allowed(NamedTuple):
@@ -50,6 +60,8 @@ class Allowed(NamedTuple):
     token: VerifiedToken | None = None
     scopes: tuple[str, ...] = ()
     source: TokenSource | None = None  # where the token came from (CSRF exemptions)
+    dpop_jkt: str | None = None  # the DPoP proof's key thumbprint
+    headers: tuple[tuple[str, str], ...] = ()  # for the app's response (DPoP-Nonce)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +116,22 @@ class MiddlewareOptions(TypedDict, total=False):
     on_decision: DecisionHook | None
     warm_start: bool
     resource: ProtectedResource | None
+    dpop: DPoP | None
+    client_certificates: ClientCertificates | None
+    public_origin: str | None
+    trusted_proxies: TrustedProxies | Iterable[str] | None
+    require_https: bool
+    allow_loopback_http: bool
 
 
 class _Pending:
     """A token found, to be verified (a plain class: cheaper to make than a tuple type)."""
 
-    __slots__ = ("rule", "source", "token")
+    __slots__ = ("dpop", "rule", "source", "token")
 
     def __init__(self, token: str, source: TokenSource, rule: Rule | None) -> None:
         self.token, self.source, self.rule = token, source, rule
+        self.dpop = type(source) is DPoPHeader
 
 
 class AuthPolicy:
@@ -139,6 +158,14 @@ class AuthPolicy:
       thread when the WSGI middleware is built) so the first user does not wait.
     - ``resource``: a ``ProtectedResource``: serve its RFC 9728 metadata, name it in
       every challenge, and make it the audience when the verifier has none.
+    - ``dpop``: a ``DPoP``: accept DPoP-bound tokens (``Authorization: DPoP``) and check
+      their proofs; ``client_certificates``: a ``ClientCertificates``: accept
+      certificate-bound tokens (RFC 8705). Without them, bound tokens are refused.
+    - ``public_origin`` (``"https://api.example.com"``) or ``trusted_proxies`` (a
+      ``TrustedProxies``, or its addresses): where the request's public scheme and host
+      come from, for DPoP, the CSRF check and ``require_https`` (see ``OriginPolicy``).
+    - ``require_https``: a token sent over plain http is refused (400) unverified;
+      ``allow_loopback_http`` lets loopback clients use http (development).
     """
 
     def __init__(
@@ -161,6 +188,12 @@ class AuthPolicy:
         on_decision: DecisionHook | None = None,
         warm_start: bool = True,
         resource: ProtectedResource | None = None,
+        dpop: DPoP | None = None,
+        client_certificates: ClientCertificates | None = None,
+        public_origin: str | None = None,
+        trusted_proxies: TrustedProxies | Iterable[str] | None = None,
+        require_https: bool = False,
+        allow_loopback_http: bool = False,
     ) -> None:
         if not isinstance(verifier, Verifier):
             raise ConfigurationError("verifier must be a jwt_middleware.Verifier")
@@ -169,10 +202,33 @@ class AuthPolicy:
         if resource is not None and verifier.audiences is None:
             # RFC 8707: the resource identifier is the audience its tokens must name.
             verifier = verifier._with_audience(resource.resource)
+        if dpop is not None and not isinstance(dpop, DPoP):
+            raise ConfigurationError("dpop must be a jwt_middleware.DPoP")
+        if client_certificates is not None and not isinstance(
+            client_certificates, ClientCertificates
+        ):
+            raise ConfigurationError("client_certificates must be a ClientCertificates")
+        self._origins = OriginPolicy(public_origin, trusted_proxies)
+        check_header_setup(client_certificates, self._origins.trusted_proxies is not None)
+        self._binding = SenderBinding(dpop, client_certificates, self._origins)
+        self._dpop = dpop
+        self._require_https = bool(require_https)
+        self._allow_loopback_http = bool(allow_loopback_http)
+        if self._allow_loopback_http and not self._require_https:
+            raise ConfigurationError("allow_loopback_http only makes sense with require_https")
         self.verifier = verifier
-        self._metadata = None if resource is None else resource.bind(verifier)
+        self._metadata = (
+            None
+            if resource is None
+            else resource.bind(
+                verifier,
+                dpop=dpop,
+                certificates=client_certificates is not None,
+                public_origin=self._origins.public_origin,
+            )
+        )
         self._metadata_url = None if self._metadata is None else self._metadata.url
-        self._sources = tuple(sources)
+        self._sources = _with_dpop(tuple(sources), dpop)
         if not self._sources:
             raise ConfigurationError("at least one token source is needed")
         if isinstance(exempt, str):
@@ -200,6 +256,12 @@ class AuthPolicy:
             )
             if csrf
             else None
+        )
+        self._challenges = Challenges(
+            self._realm,
+            self._metadata_url,
+            None if dpop is None else dpop.challenge_algs(),
+            dpop is not None and dpop.required,
         )
         self._error_response = error_response
         self._on_decision = on_decision
@@ -241,8 +303,8 @@ class AuthPolicy:
         ):
             return None
         verified = self.verifier._cached_shared(credentials[len(prefix) :])
-        if verified is None:
-            return None
+        if verified is None or verified.bound:
+            return None  # bound tokens need their proof: the full path checks it
         if self._rules is not None:
             rule = self._rules.match(path, method)
             if rule is not None and rule.public:
@@ -257,7 +319,10 @@ class AuthPolicy:
             return step
         try:
             verified = self.verifier._verify_shared(step.token)
-            return self._complete(request, verified, step)
+            proof = self._bind(request, verified, step)
+            if proof is not None:
+                _first_use(self._dpop_replay().first_use(proof.replay_key, proof.expires_at))
+            return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
 
@@ -267,9 +332,17 @@ class AuthPolicy:
             return step
         try:
             verified = await self.verifier._averify_shared(step.token)
-            return self._complete(request, verified, step)
+            proof = self._bind(request, verified, step)
+            if proof is not None:
+                replay = self._dpop_replay()
+                _first_use(await replay.afirst_use(proof.replay_key, proof.expires_at))
+            return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
+
+    def _dpop_replay(self) -> ReplayCache:
+        assert self._dpop is not None  # noqa: S101 - a proof was checked, so DPoP is on
+        return self._dpop.replay
 
     def _fast_path(self) -> tuple[str, str] | None:
         """(header, "Scheme ") when a cached token can be let through without the full
@@ -279,6 +352,8 @@ class AuthPolicy:
             return None
         if self._on_decision is not None:
             return None
+        if self._require_https or (self._dpop is not None and self._dpop.required):
+            return None  # every token needs the request's origin, or is refused
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
         return self._sources[0]._fast_prefix
@@ -309,21 +384,64 @@ class AuthPolicy:
                 token = source.extract(request)
                 if token is None:
                     continue
-                if (
-                    source.sent_automatically
-                    and self._csrf is not None
-                    and self._csrf.applies_to(request)
-                    and not self._csrf.passes(request)
-                ):
-                    raise CSRFFailed()
-                return _Pending(token, source, rule)
+                pending = _Pending(token, source, rule)
+                try:
+                    self._admit(request, pending)
+                except Exception as error:  # refused with the scheme it came in
+                    return self._reject(request, error, source)
+                return pending
             if self._optional and rule is None:  # a matched rule always needs a token
                 return self._allow(request, "anonymous")
             raise MissingToken()
         except Exception as error:  # AuthErrors, and any failure of a custom source
             return self._reject(request, error, None)
 
-    def _complete(self, request: RequestView, verified: VerifiedToken, step: _Pending) -> Outcome:
+    def _admit(self, request: RequestView, pending: _Pending) -> None:
+        """What a found token must pass before it is verified: the transport, the
+        scheme DPoP asks for, and (for cookies) the CSRF check."""
+        if self._require_https:
+            origin = self._origins.resolve(request)
+            if origin.scheme != "https" and not (
+                self._allow_loopback_http and origin.client_is_loopback
+            ):
+                raise InsecureTransport("a token sent over plain http")
+        if self._dpop is not None:
+            if self._dpop.required and not pending.dpop:
+                raise BindingMismatch("dpop_required")
+            if pending.dpop:
+                self._binding.proof_header(request)  # there, once: before verifying
+        source = pending.source
+        if (
+            source.sent_automatically
+            and self._csrf is not None
+            and self._csrf.applies_to(request)
+            and not self._csrf.passes(request, self._origins.resolve(request).origin)
+        ):
+            raise CSRFFailed()
+
+    def _bind(
+        self, request: RequestView, verified: VerifiedToken, step: _Pending
+    ) -> CheckedProof | None:
+        """The sender-constraint checks (a bound token, or the DPoP scheme): the proof
+        whose replay entry is still to be claimed, or None; raises the refusal."""
+        if not verified.bound and not step.dpop:
+            return None  # a plain bearer token: nothing to prove
+        return self._binding.check(
+            request,
+            self._origins.resolve(request),
+            step.token,
+            verified.claims,
+            step.dpop,
+            self.verifier._clock(),
+        )
+
+    def _complete(
+        self,
+        request: RequestView,
+        verified: VerifiedToken,
+        step: _Pending,
+        proof: CheckedProof | None = None,
+    ) -> Outcome:
         source = step.source
         error = self._refusal(verified, step.rule)
         if error is not None:
@@ -344,7 +462,11 @@ class AuthPolicy:
                     subject=_text(claims.get("sub")),
                 )
             )
-        return Allowed("ok", verified, verified.scopes, source)
+        if proof is None:
+            return Allowed("ok", verified, verified.scopes, source)
+        nonce = proof.fresh_nonce
+        headers = () if nonce is None else (("DPoP-Nonce", nonce),)
+        return Allowed("ok", verified, verified.scopes, source, proof.jkt, headers)
 
     def _refusal(self, verified: VerifiedToken, rule: Rule | None) -> AuthError | None:
         """The 403 for a verified token that the route's rule (or, without one, the
@@ -377,7 +499,8 @@ class AuthPolicy:
                 exc_info=exc,
             )
             error = VerificationFailed()
-        response = self._customised(error, render(error, self._realm, self._metadata_url))
+        used_dpop = type(source) is DPoPHeader
+        response = self._customised(error, self._challenges.render(error, used_dpop))
         event = AuthEvent(
             error.reason,
             response.status,
@@ -434,6 +557,22 @@ class AuthPolicy:
                 self._on_decision(event)
             except Exception:
                 logger.exception("the on_decision hook failed")
+
+
+def _first_use(first: bool) -> None:
+    if not first:
+        raise InvalidDPoPProof("dpop_replay", "the DPoP proof was used before")
+
+
+def _with_dpop(sources: tuple[TokenSource, ...], dpop: DPoP | None) -> tuple[TokenSource, ...]:
+    """With DPoP, the Authorization header's ``DPoP`` scheme is read just ahead of its
+    ``Bearer`` one (one header, two schemes)."""
+    if dpop is None:
+        return sources
+    for index, source in enumerate(sources):
+        if isinstance(source, BearerHeader):
+            return (*sources[:index], DPoPHeader(source.name), *sources[index:])
+    raise ConfigurationError("DPoP tokens come in the Authorization header: keep a BearerHeader")
 
 
 def _text(value: object) -> str | None:

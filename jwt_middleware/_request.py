@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
 
 from .errors import InvalidRequest
 
@@ -23,6 +24,7 @@ class RequestView(ABC):
 
     __slots__ = (
         "_cookies",
+        "client",
         "is_websocket",
         "method",
         "path",
@@ -39,6 +41,7 @@ class RequestView(ABC):
         scheme: str,
         query_string: str,
         is_websocket: bool,
+        client: str | None = None,
     ) -> None:
         # The one constructor both adapters use. It runs only on the full path (the
         # fast path for a token seen before builds no view), where the ~0.1 us a
@@ -50,11 +53,21 @@ class RequestView(ABC):
         self.scheme = scheme
         self.query_string = query_string
         self.is_websocket = is_websocket
+        self.client = client  # the peer's address (a proxy's, behind one)
         self._cookies: MultiDict[str, str] | None = None
 
     @abstractmethod
     def header_values(self, name: str) -> list[str]:
         """Every value of header ``name`` (lower case), in the order received."""
+
+    @abstractmethod
+    def target_path(self) -> str:
+        """The path the client asked for, mount included, percent-encoded as sent
+        where the server tells (DPoP's ``htu`` is compared with it)."""
+
+    def server_certificate(self) -> str | None:
+        """The client certificate (PEM) as the server itself passes it on, if it does."""
+        return None
 
     @property
     @abstractmethod
@@ -107,8 +120,11 @@ class RequestView(ABC):
     def _cookie_header(self) -> str:
         return "; ".join(self.header_values("cookie"))
 
-    @property
-    def origin(self) -> str:
-        """The request's own origin: its scheme and ``Host`` (RFC 6454)."""
-        scheme = {"ws": "http", "wss": "https"}.get(self.scheme, self.scheme)
-        return f"{scheme}://{self.host}"
+
+def encoded_path(raw: str | None, decoded: str) -> str:
+    """The path as sent: ``raw`` (the server's undecoded copy) when it decodes to the
+    path the app sees, else ``decoded`` percent-encoded again (a mount the server added,
+    or a server that keeps no raw copy)."""
+    if raw and unquote(raw) == decoded:
+        return raw
+    return quote(decoded, safe="/!$&'()*+,;=:@-._~")

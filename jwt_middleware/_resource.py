@@ -18,6 +18,7 @@ from ._documents import check_url
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from ._dpop import DPoP
     from ._verifier import Verifier
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -127,8 +128,26 @@ class ProtectedResource:
             raise ConfigurationError("max_age is a whole number of seconds")
         self.max_age = max_age
 
-    def bind(self, verifier: Verifier) -> ResourceMetadata:
-        """The document for this verifier, built now, once."""
+    def bind(
+        self,
+        verifier: Verifier,
+        *,
+        dpop: DPoP | None = None,
+        certificates: bool = False,
+        public_origin: tuple[str, str] | None = None,
+    ) -> ResourceMetadata:
+        """The document for this verifier and the middleware's sender constraints,
+        built now, once. ``public_origin`` (scheme, host), when configured, must be the
+        resource identifier's own: clients compare them."""
+        if public_origin is not None:
+            parts = urlsplit(self.resource)
+            scheme, host = public_origin
+            own = normalize_resource(f"{parts.scheme}://{parts.netloc}/")
+            if own != normalize_resource(f"{scheme}://{host}/"):
+                raise ConfigurationError(
+                    "the resource identifier is not on public_origin: clients would "
+                    "see two origins for one service"
+                )
         servers = self.authorization_servers
         if servers is None:
             servers = verifier.trusted_issuers
@@ -148,6 +167,11 @@ class ProtectedResource:
             document["resource_name"] = self.resource_name
         if self.resource_documentation is not None:
             document["resource_documentation"] = self.resource_documentation
+        if certificates:  # RFC 9728 section 2, RFC 8705
+            document["tls_client_certificate_bound_access_tokens"] = True
+        if dpop is not None:  # RFC 9728 section 2, RFC 9449
+            document["dpop_signing_alg_values_supported"] = list(dpop.algorithms)
+            document["dpop_bound_access_tokens_required"] = dpop.required
         return ResourceMetadata(self.paths, self.metadata_url, document, self.max_age)
 
     def __repr__(self) -> str:

@@ -12,17 +12,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from . import _fork
+from ._redis import RedisClients
 from .errors import ConfigurationError, DenylistUnavailable
 
 if TYPE_CHECKING:
-    import asyncio
-
     import redis
     import redis.asyncio
 
@@ -36,11 +33,6 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
-
-# One immediate retry: enough for a connection the server closed (a restart), while a
-# Redis that is down fails closed at once instead of after redis-py's default backoff
-# (three retries, exponential from one second) holding every request for seconds.
-_RETRIES = 1
 
 
 def token_entry(jti: str) -> str:
@@ -131,44 +123,12 @@ class RedisDenylist:
         timeout: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        try:
-            import redis
-            import redis.asyncio
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise ConfigurationError(
-                "RedisDenylist needs the redis package: pip install 'jwt-middleware[redis]'"
-            ) from exc
-        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._clients = RedisClients(client_or_url, timeout=timeout, owner="RedisDenylist")
+        self._errors = self._clients.errors
         self._prefix = prefix
-        self._timeout = timeout
         self._clock = clock
-        self._url: str | None = None
-        self._sync: redis.Redis | None = None
-        self._async: redis.asyncio.Redis | None = None
-        self._async_by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, redis.asyncio.Redis
-        ] = weakref.WeakKeyDictionary()
-        if isinstance(client_or_url, str):
-            if urlsplit(client_or_url).scheme not in ("redis", "rediss", "unix"):
-                raise ConfigurationError("a Redis URL starts with redis://, rediss:// or unix://")
-            self._url = client_or_url
-        elif isinstance(client_or_url, redis.asyncio.Redis):
-            self._async = client_or_url
-        elif isinstance(client_or_url, redis.Redis):
-            self._sync = client_or_url
-        else:
-            raise ConfigurationError("RedisDenylist takes a Redis URL or a redis client")
         if not prefix:
             raise ConfigurationError("a key prefix keeps the denylist apart from other data")
-        _fork.reset_after_fork(self)
-
-    def _after_fork(self) -> None:
-        """Clients made from the URL belong to the parent (its sockets, its event loops):
-        a forked worker makes its own. Clients given to us are the caller's to manage
-        (redis-py's own pools reconnect after a fork)."""
-        if self._url is not None:
-            self._sync = None
-        self._async_by_loop = weakref.WeakKeyDictionary()
 
     @property
     def prefix(self) -> str:
@@ -220,44 +180,10 @@ class RedisDenylist:
         return math.ceil((expires_at - self._clock()) * 1000)
 
     def _client(self) -> redis.Redis:
-        if self._sync is None:
-            if self._url is None:
-                raise ConfigurationError("this RedisDenylist has only an async client")
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-
-            self._sync = redis.Redis.from_url(
-                self._url,
-                socket_timeout=self._timeout,
-                socket_connect_timeout=self._timeout,
-                retry=Retry(NoBackoff(), _RETRIES),
-            )
-        return self._sync
+        return self._clients.sync()
 
     def _aclient(self) -> redis.asyncio.Redis:
-        if self._async is not None:
-            return self._async
-        if self._url is None:
-            raise ConfigurationError("this RedisDenylist has only a sync client")
-        import asyncio  # loaded already (this runs on its loop); not at package import
-
-        # asyncio clients belong to one event loop: keep one per loop.
-        loop = asyncio.get_running_loop()
-        client = self._async_by_loop.get(loop)
-        if client is None:
-            import redis.asyncio
-            from redis.asyncio.retry import Retry as AsyncRetry
-            from redis.backoff import NoBackoff
-
-            client = redis.asyncio.Redis.from_url(
-                self._url,
-                socket_timeout=self._timeout,
-                socket_connect_timeout=self._timeout,
-                retry=AsyncRetry(NoBackoff(), _RETRIES),
-            )
-            self._async_by_loop[loop] = client
-        return client
+        return self._clients.aio()
 
     def __repr__(self) -> str:
         return f"RedisDenylist(prefix={self._prefix!r})"

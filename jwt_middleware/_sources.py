@@ -45,6 +45,10 @@ class BearerHeader:
         self._prefix = scheme + " "
 
     @property
+    def name(self) -> str:
+        return self._name
+
+    @property
     def _fast_prefix(self) -> tuple[str, str]:
         """(header name, "Scheme ") for the adapters' fast path."""
         return self._name, self._prefix
@@ -82,6 +86,42 @@ class BearerHeader:
 
     def __repr__(self) -> str:
         return f"BearerHeader({self._name!r})"
+
+
+class DPoPHeader:
+    """``Authorization: DPoP <token>`` (RFC 9449 section 7.1). Added by the middleware
+    ahead of its ``BearerHeader`` when ``dpop=`` is set, reading the same header; the
+    proof travels in the ``DPoP`` header and is checked by the policy."""
+
+    sent_automatically = False
+    scheme = "DPoP"
+
+    def __init__(self, name: str = "Authorization") -> None:
+        self._name = _header_name(name)
+
+    def extract(self, request: RequestView) -> str | None:
+        values = request.header_values(self._name)
+        if not values:
+            return None
+        if len(values) > 1:
+            raise InvalidRequest("more than one Authorization header")
+        value = values[0].strip(" \t")
+        scheme, _, credentials = value.partition(" ")
+        if scheme.lower() != "dpop":
+            if value[:4].lower() == "dpop" and len(value) > 4 and value[4] not in "-_":
+                raise InvalidRequest("the DPoP scheme not followed by a space")
+            if ",dpop " in value.lower().replace(", ", ","):
+                raise InvalidRequest("more than one Authorization header")
+            return None
+        token = credentials.strip(" ")
+        if not token:
+            raise InvalidRequest("the DPoP scheme without a token")
+        if not is_b64token(token):
+            raise InvalidRequest("the DPoP credentials are not one b64token")
+        return token
+
+    def __repr__(self) -> str:
+        return f"DPoPHeader({self._name!r})"
 
 
 class Header:

@@ -29,6 +29,7 @@ from .errors import (
     MalformedToken,
     RevokedToken,
     UnknownKey,
+    UnsupportedConfirmation,
     WrongTokenType,
 )
 
@@ -42,12 +43,14 @@ DEFAULT_TOKEN_TYPES: tuple[str | None, ...] = (None, "JWT", "at+jwt")
 
 class VerifiedToken(NamedTuple):
     """A token whose signature and claims were checked, the scopes it grants
-    (``scope`` or ``scp``, see ``scopes_of``) and its roles (``roles_claims``)."""
+    (``scope`` or ``scp``, see ``scopes_of``) and its roles (``roles_claims``).
+    ``bound``: it has a ``cnf`` (DPoP key or certificate) the request must prove."""
 
     header: dict[str, Any]
     claims: dict[str, Any]
     scopes: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
+    bound: bool = False
 
 
 class VerifierOptions(TypedDict, total=False):
@@ -265,18 +268,20 @@ class Verifier:
             return False
 
     def verify(self, token: str) -> dict[str, Any]:
-        """Verify ``token`` and return its claims, or raise an ``AuthError``."""
-        return dict(self._verify_shared(token).claims)
+        """Verify ``token`` and return its claims, or raise an ``AuthError``. A token
+        bound to a DPoP key or a certificate (``cnf``) is refused here: only the
+        middleware, which sees the request, can check its proof."""
+        return dict(_unbound(self._verify_shared(token)).claims)
 
     async def averify(self, token: str) -> dict[str, Any]:
-        return dict((await self._averify_shared(token)).claims)
+        return dict(_unbound(await self._averify_shared(token)).claims)
 
     def verify_token(self, token: str) -> VerifiedToken:
         """``verify``, with the header and the scopes; the dicts are yours to change."""
-        return _own(self._verify_shared(token))
+        return _own(_unbound(self._verify_shared(token)))
 
     async def averify_token(self, token: str) -> VerifiedToken:
-        return _own(await self._averify_shared(token))
+        return _own(_unbound(await self._averify_shared(token)))
 
     def _verify_shared(self, token: str) -> VerifiedToken:
         """``verify_token`` without the copies: the result may be the cache's own
@@ -436,12 +441,23 @@ class Verifier:
         for check in self._validators:
             validate(check, claims)
         roles = roles_of(claims, self._roles_claims)
-        return VerifiedToken(parsed.header, claims, scopes_of(claims), roles), window
+        bound = "cnf" in claims
+        return VerifiedToken(parsed.header, claims, scopes_of(claims), roles, bound), window
 
 
 def _own(shared: VerifiedToken) -> VerifiedToken:
     """Copies of a shared token's dicts, so what the caller changes stays its own."""
-    return VerifiedToken(dict(shared.header), dict(shared.claims), shared.scopes, shared.roles)
+    return shared._replace(header=dict(shared.header), claims=dict(shared.claims))
+
+
+def _unbound(verified: VerifiedToken) -> VerifiedToken:
+    if verified.bound:
+        raise _add_context(
+            UnsupportedConfirmation("a sender-constrained token, verified without its request"),
+            verified.header,
+            verified.claims,
+        )
+    return verified
 
 
 def _check_revocation(revoked: bool) -> None:

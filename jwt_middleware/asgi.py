@@ -16,8 +16,16 @@ from functools import lru_cache
 from typing import Any, Unpack
 
 from ._identity import ANONYMOUS, TokenCredentials, TokenUser
-from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, AuthPolicy, MiddlewareOptions, Rejected
-from ._request import RequestView
+from ._policy import (
+    CLAIMS_KEY,
+    DPOP_KEY,
+    HEADER_KEY,
+    ROLES_KEY,
+    AuthPolicy,
+    MiddlewareOptions,
+    Rejected,
+)
+from ._request import RequestView, encoded_path
 from ._resource import MetadataResponse
 from ._responses import ErrorResponse
 from ._verifier import VerifiedToken, Verifier
@@ -34,12 +42,13 @@ POLICY_VIOLATION = 1008  # RFC 6455 section 7.4.1
 
 
 class ASGIRequestView(RequestView):
-    __slots__ = ("_headers", "_server")
+    __slots__ = ("_headers", "_scope", "_server")
 
     def __init__(self, scope: Scope) -> None:
         is_websocket = scope["type"] == "websocket"
         path = scope.get("path") or "/"
         query: bytes = scope.get("query_string", b"")
+        client = scope.get("client")
         super().__init__(
             method="GET" if is_websocket else scope.get("method", "GET"),
             path=path,
@@ -47,7 +56,9 @@ class ASGIRequestView(RequestView):
             scheme=scope.get("scheme") or ("ws" if is_websocket else "http"),
             query_string=query.decode("latin-1") if query else "",
             is_websocket=is_websocket,
+            client=str(client[0]) if client else None,
         )
+        self._scope = scope
         self._headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         self._server: tuple[str, int | None] | None = scope.get("server")
 
@@ -58,6 +69,16 @@ class ASGIRequestView(RequestView):
             if key.lower() == wanted:
                 values.append(value.decode("latin-1"))
         return values
+
+    def target_path(self) -> str:
+        raw = self._scope.get("raw_path")
+        raw_text = raw.decode("latin-1").partition("?")[0] if isinstance(raw, bytes) else None
+        return encoded_path(raw_text, full_path(self._scope))
+
+    def server_certificate(self) -> str | None:
+        tls = (self._scope.get("extensions") or {}).get("tls") or {}
+        chain = tls.get("client_cert_chain") if isinstance(tls, dict) else None
+        return chain[0] if chain and isinstance(chain[0], str) else None
 
     @property
     def host(self) -> str:
@@ -186,6 +207,10 @@ class JWTMiddleware:
                 await self.app(scope, receive, send)
                 return
             token = outcome.token
+            if outcome.dpop_jkt is not None:
+                scope[DPOP_KEY] = outcome.dpop_jkt
+            if outcome.headers:
+                send = _adding_headers(send, outcome.headers)
         attach(scope, token)
         await self.app(scope, receive, send)
 
@@ -202,6 +227,18 @@ class JWTMiddleware:
             return message
 
         return receive_and_warm
+
+
+def _adding_headers(send: Send, headers: tuple[tuple[str, str], ...]) -> Send:
+    """``send`` that adds ``headers`` to the app's response (DPoP-Nonce rotation)."""
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+    async def send_with_headers(message: Message) -> None:
+        if message.get("type") == "http.response.start":
+            message = {**message, "headers": [*(message.get("headers") or ()), *extra]}
+        await send(message)
+
+    return send_with_headers
 
 
 def _raw_headers(response: ErrorResponse | MetadataResponse) -> list[tuple[bytes, bytes]]:

@@ -39,12 +39,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
 from ._policy import AuthPolicy, MiddlewareOptions, Rejected
-from ._request import RequestView
+from ._request import RequestView, encoded_path
 from ._resource import MetadataResponse
 from ._responses import DEFAULT_REALM, ErrorResponse, challenge
 from ._sources import BearerHeader
 from ._verifier import Verifier
 from .errors import AuthError, ConfigurationError, InsufficientScope
+from .wsgi import wsgi_target_path
 
 __all__ = [
     "HasScopes",
@@ -146,7 +147,7 @@ class DjangoRequestView(RequestView):
     """The request as every check reads it, from ``request.META`` (WSGI and ASGI
     Django both fill it): the routed path is ``path_info``."""
 
-    __slots__ = ("_meta",)
+    __slots__ = ("_meta", "_request")
 
     def __init__(self, request: HttpRequest) -> None:
         super().__init__(
@@ -156,8 +157,10 @@ class DjangoRequestView(RequestView):
             scheme=request.scheme or "http",
             query_string=request.META.get("QUERY_STRING", ""),
             is_websocket=False,
+            client=request.META.get("REMOTE_ADDR") or None,
         )
         self._meta = request.META
+        self._request = request
 
     def header_values(self, name: str) -> list[str]:
         key = name.upper().replace("-", "_")
@@ -165,6 +168,18 @@ class DjangoRequestView(RequestView):
             key = "HTTP_" + key
         value = self._meta.get(key)
         return [value] if isinstance(value, str) else []
+
+    def target_path(self) -> str:
+        scope = getattr(self._request, "scope", None)  # Django's ASGIRequest
+        if isinstance(scope, dict):
+            raw = scope.get("raw_path")
+            text = raw.decode("latin-1").partition("?")[0] if isinstance(raw, bytes) else None
+            return encoded_path(text, self._request.path)
+        return wsgi_target_path(self._meta)
+
+    def server_certificate(self) -> str | None:
+        value = self._meta.get("SSL_CLIENT_CERT")
+        return value if isinstance(value, str) and value else None
 
     @property
     def host(self) -> str:

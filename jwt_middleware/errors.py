@@ -7,10 +7,14 @@
     └── AuthError                         the request is not let through
         ├── MissingToken                  401, no token anywhere we look
         ├── InvalidRequest                400, malformed credentials or a token in the URL
+        │   └── InsecureTransport         a token sent over plain http (require_https)
         ├── InvalidToken                  401, the token is not acceptable
         │   ├── MalformedToken            not a compact JWS carrying a JSON claims set
         │   │   └── TokenTooLarge         over max_token_bytes, refused before parsing
-        │   ├── UnsupportedConfirmation   a cnf claim (DPoP, mTLS) whose proof is unchecked
+        │   ├── UnsupportedConfirmation   a cnf claim (DPoP, mTLS) that nothing here checks
+        │   ├── BindingMismatch           sender-constrained token without its key or certificate
+        │   ├── InvalidDPoPProof          the DPoP proof is refused (error invalid_dpop_proof)
+        │   │   └── UseDPoPNonce          the proof lacks the server's current nonce
         │   ├── DisallowedAlgorithm       alg "none", not allowed, or not the key's
         │   ├── UnknownKey                no configured key matches the token
         │   ├── UntrustedIssuer           iss is not one of the configured issuers' keys
@@ -28,7 +32,8 @@
         ├── CSRFFailed                    403, cookie-borne token on a cross-site request
         └── TemporarilyUnavailable        503, infrastructure (never the client's fault)
             ├── KeysUnavailable           keys could not be obtained
-            └── DenylistUnavailable       the denylist could not be asked; fail closed
+            ├── DenylistUnavailable       the denylist could not be asked; fail closed
+            └── ReplayCacheUnavailable    DPoP proofs cannot be checked for replay
 
 Every ``AuthError`` knows its HTTP ``status``, its RFC 6750 ``error`` code (``None``
 when the challenge carries none), a stable ``reason`` code for logs and metrics, and a
@@ -47,15 +52,18 @@ from typing import ClassVar
 __all__ = [
     "AuthError",
     "BadSignature",
+    "BindingMismatch",
     "CSRFFailed",
     "ClaimsRejected",
     "ConfigurationError",
     "DenylistUnavailable",
     "DisallowedAlgorithm",
     "ExpiredToken",
+    "InsecureTransport",
     "InsufficientScope",
     "InsufficientUserAuthentication",
     "InvalidClaims",
+    "InvalidDPoPProof",
     "InvalidRequest",
     "InvalidToken",
     "KeysUnavailable",
@@ -63,12 +71,14 @@ __all__ = [
     "MissingToken",
     "NotYetValid",
     "RefreshTokenReused",
+    "ReplayCacheUnavailable",
     "RevokedToken",
     "TemporarilyUnavailable",
     "TokenTooLarge",
     "UnknownKey",
     "UnsupportedConfirmation",
     "UntrustedIssuer",
+    "UseDPoPNonce",
     "VerificationFailed",
     "WrongTokenType",
 ]
@@ -117,6 +127,14 @@ class InvalidToken(AuthError):
     pass
 
 
+class InsecureTransport(InvalidRequest):
+    """``require_https``: the token came over plain http. It crossed the network in
+    clear, so it is refused unverified (and should be revoked by its owner)."""
+
+    reason = "insecure_transport"
+    description = "Credentials must be sent over HTTPS"
+
+
 class MalformedToken(InvalidToken):
     reason = "malformed"
     description = "The access token is malformed"
@@ -136,6 +154,53 @@ class UnsupportedConfirmation(InvalidToken):
 
     reason = "unsupported_confirmation"
     description = "The access token is bound to a key whose proof is not checked here"
+
+
+class BindingMismatch(InvalidToken):
+    """A sender-constrained token without what it is bound to: a DPoP-bound token sent
+    as a bearer token, a DPoP proof signed by another key, an unbound token under the
+    DPoP scheme, no client certificate or another one. ``reason`` says which."""
+
+    _DESCRIPTIONS: ClassVar[dict[str, str]] = {
+        "dpop_downgrade": "A DPoP-bound access token must be sent with the DPoP scheme",
+        "dpop_required": "Only DPoP-bound access tokens are accepted",
+        "dpop_unbound": "The access token is not bound to a DPoP key",
+        "dpop_key_mismatch": "The access token is bound to another DPoP key",
+        "certificate_missing": "The access token is bound to a client certificate",
+        "certificate_mismatch": "The access token is bound to another client certificate",
+    }
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        self.reason = reason  # type: ignore[misc]  # per refusal, not per class
+        self.description = self._DESCRIPTIONS[reason]  # type: ignore[misc]
+        super().__init__(message or self.description)
+
+
+class InvalidDPoPProof(InvalidToken):
+    """The ``DPoP`` proof (RFC 9449 section 4.3) is refused; ``reason`` is the check
+    that failed (``dpop_missing``, ``dpop_malformed``, ``dpop_typ``, ``dpop_alg``,
+    ``dpop_jwk``, ``dpop_signature``, ``dpop_htm``, ``dpop_htu``, ``dpop_iat``,
+    ``dpop_ath``, ``dpop_jti``, ``dpop_replay``, ``dpop_too_large``)."""
+
+    error = "invalid_dpop_proof"
+    reason = "dpop_invalid"
+    description = "The DPoP proof is invalid"
+
+    def __init__(self, reason: str = "dpop_invalid", message: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason  # type: ignore[misc]  # per refusal, not per class
+
+
+class UseDPoPNonce(InvalidDPoPProof):
+    """RFC 9449 section 9: the proof must carry the server's current nonce, sent in
+    the ``DPoP-Nonce`` header of this answer (``nonce``)."""
+
+    error = "use_dpop_nonce"
+    description = "A DPoP proof with the server's nonce is required"
+
+    def __init__(self, nonce: str, message: str | None = None) -> None:
+        super().__init__("dpop_nonce", message)
+        self.nonce = nonce
 
 
 class DisallowedAlgorithm(InvalidToken):
@@ -276,6 +341,14 @@ class KeysUnavailable(TemporarilyUnavailable):
 class DenylistUnavailable(TemporarilyUnavailable):
     reason = "denylist_unavailable"
     description = "Token revocation cannot be checked right now"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 5) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
+class ReplayCacheUnavailable(TemporarilyUnavailable):
+    reason = "replay_cache_unavailable"
+    description = "DPoP proofs cannot be checked right now"
 
     def __init__(self, message: str | None = None, *, retry_after: int = 5) -> None:
         super().__init__(message, retry_after=retry_after)

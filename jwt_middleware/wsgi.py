@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from ._policy import (
     CLAIMS_KEY,
+    DPOP_KEY,
     HEADER_KEY,
     ROLES_KEY,
     SCOPES_KEY,
@@ -23,7 +24,7 @@ from ._policy import (
     MiddlewareOptions,
     Rejected,
 )
-from ._request import RequestView
+from ._request import RequestView, encoded_path
 from ._verifier import Verifier
 from .errors import ConfigurationError
 
@@ -45,12 +46,21 @@ class WSGIRequestView(RequestView):
             scheme=environ.get("wsgi.url_scheme", "http"),
             query_string=environ.get("QUERY_STRING", ""),
             is_websocket=False,
+            client=environ.get("REMOTE_ADDR") or None,
         )
         self._environ = environ
 
     def header_values(self, name: str) -> list[str]:
         value = self._environ.get(_environ_key(name))
         return [value] if isinstance(value, str) else []
+
+    def target_path(self) -> str:
+        return wsgi_target_path(self._environ)
+
+    def server_certificate(self) -> str | None:
+        # Set by the server (werkzeug, mod_wsgi): a client's header would be HTTP_*.
+        value = self._environ.get("SSL_CLIENT_CERT")
+        return value if isinstance(value, str) and value else None
 
     @property
     def host(self) -> str:
@@ -68,6 +78,18 @@ def _route_path(environ: WSGIEnvironment) -> str:
         with contextlib.suppress(UnicodeEncodeError):
             path = path.encode("latin-1").decode("utf-8", "replace")
     return path
+
+
+def wsgi_target_path(environ: WSGIEnvironment) -> str:
+    """SCRIPT_NAME + PATH_INFO as sent: the server's ``REQUEST_URI``/``RAW_URI``
+    (gunicorn, werkzeug, uWSGI) when it agrees with them, else re-encoded."""
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    raw_path = raw.partition("?")[0] if isinstance(raw, str) else None
+    decoded = environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO") or "/")
+    if not decoded.isascii():  # PEP 3333: bytes as latin-1; the client sent UTF-8
+        with contextlib.suppress(UnicodeError):
+            decoded = decoded.encode("latin-1").decode("utf-8")
+    return encoded_path(raw_path, decoded)
 
 
 @lru_cache(maxsize=64)
@@ -134,6 +156,10 @@ class JWTMiddleware:
                 environ.setdefault(CLAIMS_KEY, None)
                 environ.setdefault(HEADER_KEY, None)
                 return self.app(environ, start_response)
+            if outcome.dpop_jkt is not None:
+                environ[DPOP_KEY] = outcome.dpop_jkt
+            if outcome.headers:
+                start_response = _adding_headers(start_response, outcome.headers)
         # The token may be the cache's: the app gets its own copies.
         claims = dict(token.claims)
         environ[CLAIMS_KEY] = claims
@@ -144,6 +170,19 @@ class JWTMiddleware:
         if isinstance(subject, str):
             environ["REMOTE_USER"] = subject
         return self.app(environ, start_response)
+
+
+def _adding_headers(
+    start_response: StartResponse, headers: tuple[tuple[str, str], ...]
+) -> StartResponse:
+    """``start_response`` that adds ``headers`` to the app's response (DPoP-Nonce)."""
+
+    def start_response_with_headers(
+        status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        return start_response(status, [*response_headers, *headers], exc_info)
+
+    return start_response_with_headers
 
 
 def _status_line(status: int) -> str:

@@ -280,6 +280,7 @@ def wsgi_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         "user": environ.get("REMOTE_USER"),
         "scopes": list(environ.get("jwt.scopes", ())),
         "roles": list(environ.get("jwt.roles", ())),
+        "dpop_jkt": environ.get("jwt.dpop_jkt"),
     }
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(seen).encode()]
@@ -293,6 +294,7 @@ async def asgi_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         "user": user.identity if user is not None and user.is_authenticated else None,
         "scopes": list(scope["auth"].scopes) if "auth" in scope else [],
         "roles": list(scope["auth"].roles) if "auth" in scope else [],
+        "dpop_jkt": scope.get("jwt.dpop_jkt"),
     }
     body = json.dumps(seen).encode()
     await send(

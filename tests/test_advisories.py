@@ -97,7 +97,7 @@ class TestKeyConfusion:
         private = keys.rsa if family == "RS256" else keys.ec256
         public = private.public_key()
         if form == "jwk":
-            from jwt_middleware._keyfiles import _public_jwk
+            from jwt_middleware._jwk import public_jwk as _public_jwk
 
             secret = json.dumps(_public_jwk(public)).encode()
         else:
@@ -111,7 +111,7 @@ class TestKeyConfusion:
             StaticKey(self.forms(keys.rsa.public_key())[form], "HS256")
 
     def test_jwk_set_with_an_rsa_key_refuses_hs(self, adapter: Adapter, keys: Keys) -> None:
-        from jwt_middleware._keyfiles import _public_jwk
+        from jwt_middleware._jwk import public_jwk as _public_jwk
 
         jwk = {**_public_jwk(keys.rsa.public_key()), "kid": "k"}
         verifier = Verifier(KeySet({"keys": [jwk]}), clock=lambda: NOW)
@@ -204,7 +204,7 @@ class TestKeysFromTheToken:
     ) -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        from jwt_middleware._keyfiles import _public_jwk
+        from jwt_middleware._jwk import public_jwk as _public_jwk
 
         attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = attacker.private_bytes(

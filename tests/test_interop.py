@@ -26,7 +26,7 @@ from jwt_middleware import (
     TokenIssuer,
     Verifier,
 )
-from jwt_middleware._keyfiles import _public_jwk
+from jwt_middleware._jwk import public_jwk as _public_jwk
 
 ALGORITHMS = sorted(SUPPORTED_ALGORITHMS)
 PYJWT_ALGORITHMS = set(pyjwt.algorithms.get_default_algorithms())
