@@ -214,8 +214,6 @@ class AuthPolicy:
         self._dpop = dpop
         self._require_https = bool(require_https)
         self._allow_loopback_http = bool(allow_loopback_http)
-        if self._allow_loopback_http and not self._require_https:
-            raise ConfigurationError("allow_loopback_http only makes sense with require_https")
         self.verifier = verifier
         self._metadata = (
             None
@@ -348,7 +346,9 @@ class AuthPolicy:
         """(header, "Scheme ") when a cached token can be let through without the full
         path: a single bearer source, no observer, a token cache and no
         denylist to ask. Everything else (and every refusal) takes the full path."""
-        if len(self._sources) != 1 or not isinstance(self._sources[0], BearerHeader):
+        # DPoP's scheme shares the bearer header: "DPoP ..." never starts with "Bearer ".
+        sources = [s for s in self._sources if type(s) is not DPoPHeader]
+        if len(sources) != 1 or not isinstance(sources[0], BearerHeader):
             return None
         if self._on_decision is not None:
             return None
@@ -356,7 +356,7 @@ class AuthPolicy:
             return None  # every token needs the request's origin, or is refused
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
-        return self._sources[0]._fast_prefix
+        return sources[0]._fast_prefix
 
     # -- pure steps -----------------------------------------------------------------
 

@@ -60,10 +60,10 @@ class RequestView(ABC):
     def header_values(self, name: str) -> list[str]:
         """Every value of header ``name`` (lower case), in the order received."""
 
-    @abstractmethod
     def target_path(self) -> str:
         """The path the client asked for, mount included, percent-encoded as sent
         where the server tells (DPoP's ``htu`` is compared with it)."""
+        return encoded_path(None, self.path)
 
     def server_certificate(self) -> str | None:
         """The client certificate (PEM) as the server itself passes it on, if it does."""

@@ -625,7 +625,7 @@ def test_memory_replay_cache_forgets_expired_proofs_and_fails_closed_when_full(
     clock: FakeClock,
 ) -> None:
     cache = MemoryReplayCache(max_entries=2, clock=clock)
-    assert cache.first_use("a", 10) and cache.first_use("b", NOW + 20)
+    assert cache.first_use("a", 10) and cache.first_use("b", 20)
     assert not cache.first_use("a", 10)
     from jwt_middleware.errors import ReplayCacheUnavailable
 

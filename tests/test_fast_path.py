@@ -12,7 +12,9 @@ import pytest
 from jwt_middleware import (
     AuthPolicy,
     BearerHeader,
+    ClientCertificates,
     Cookie,
+    DPoP,
     Header,
     IssuerKeys,
     KeySet,
@@ -80,6 +82,8 @@ class Battery:
         self.main = make_token(exp=NOW + 10, scope="read", jti="j1", **common)
         self.other = make_token(exp=NOW + 100, sub="bob", scope="read write", jti="j2", **common)
         self.untyped = make_token(exp=NOW + 100, sub="carol", header={"typ": "at+jwt"}, **common)
+        # Bound to a DPoP key: refused as a bearer token, even once it is cached.
+        self.bound = make_token(exp=NOW + 100, jti="j3", cnf={"jkt": "k" * 43}, **common)
 
     def requests(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         main, other = bearer(self.main), bearer(self.other)
@@ -90,6 +94,8 @@ class Battery:
             ("GET", "/", other),
             ("GET", "/", other),
             ("GET", "/", bearer(self.untyped)),
+            ("GET", "/", bearer(self.bound)),
+            ("GET", "/", bearer(self.bound)),
             ("GET", "/?access_token=x", main),
             ("OPTIONS", "/", [*main, ("Access-Control-Request-Method", "POST")]),
             ("GET", "/", main * 2),
@@ -162,6 +168,12 @@ MIDDLEWARE_OPTIONS: dict[str, list[Callable[[], Any]]] = {
     "resource": [
         lambda: ProtectedResource("https://api.example/orders", authorization_servers=[ISSUER])
     ],
+    "dpop": [lambda: DPoP(), lambda: DPoP(required=True)],
+    "client_certificates": [lambda: ClientCertificates()],
+    "public_origin": [lambda: "https://api.example"],
+    "trusted_proxies": [lambda: ["127.0.0.1", "10.0.0.0/8"]],
+    "require_https": [lambda: True],
+    "allow_loopback_http": [lambda: True],  # alone: no effect
 }
 VERIFIER_OPTIONS: dict[str, list[Callable[[Keys, FakeClock], Any]]] = {
     "keys": [
@@ -215,6 +227,8 @@ NEVER_FAST = {
     "verifier.denylist-0",
     "verifier.cache_size-0",
     "verifier.validators-1",  # refuses every token
+    "dpop-1",  # DPoP required: bearer tokens are all refused
+    "require_https-0",  # every test request is plain http
 }
 CASES = [pytest.param("middleware", "", None, id="defaults")]
 CASES += [

@@ -576,6 +576,7 @@ class TestExemptAndModes:
             "user": None,
             "scopes": [],
             "roles": [],
+            "dpop_jkt": None,
         }
         assert client.get("/", bearer(make_token())).json()["user"] == "alice"
         assert client.get("/", bearer(make_token(exp=NOW - 1))).status == 401

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask, jsonify, request
 
 from jwt_middleware import ConfigurationError, Verifier
+from jwt_middleware._origin import OriginPolicy
 from jwt_middleware.wsgi import JWTMiddleware, WSGIRequestView
 
 from .conftest import NOW, TokenFactory
@@ -88,4 +89,4 @@ def test_host_falls_back_to_server_name() -> None:
     view = WSGIRequestView(
         {"SERVER_NAME": "10.0.0.1", "SERVER_PORT": "8080", "wsgi.url_scheme": "https"}
     )
-    assert view.origin == "https://10.0.0.1:8080"
+    assert OriginPolicy().resolve(view).origin == "https://10.0.0.1:8080"
