@@ -102,7 +102,8 @@ def test_rfc7239_forwarded() -> None:
     headers = [
         (
             "Forwarded",
-            'for=198.51.100.1;proto=http;host=evil.example, for="[2001:db8::7]:4711";proto=https;host=api.example.com',
+            "for=198.51.100.1;proto=http;host=evil.example, "
+            'for="[2001:db8::7]:4711";proto=https;host=api.example.com',
         ),
         ("X-Forwarded-Proto", "http"),  # the other kind: ignored
     ]
@@ -236,21 +237,24 @@ def test_loopback_may_use_http_for_development(
 # -- the CSRF check and DPoP read the same origin ----------------------------------------
 
 
+def post(app: Any, headers: list[tuple[str, str]]) -> Any:
+    return Client(app, use_cookies=False).post(
+        "/api", base_url="http://app.internal", headers=headers
+    )
+
+
 def test_csrf_uses_the_public_origin(hs_verifier: Verifier, make_token: TokenFactory) -> None:
     token = make_token()
     options: dict[str, Any] = {"sources": [Cookie("access_token")]}
     headers = [("Cookie", f"access_token={token}"), ("Origin", "https://api.example.com")]
     own_host = jwt_wsgi.JWTMiddleware(wsgi_echo, verifier=hs_verifier, **options)
     # Behind a proxy the app sees http://app.internal: the browser's Origin differs.
-    internal = Client(own_host, use_cookies=False).post("/api", base_url="http://app.internal", headers=headers)
+    internal = post(own_host, headers)
     assert internal.status_code == 403
     public = jwt_wsgi.JWTMiddleware(
         wsgi_echo, verifier=hs_verifier, public_origin="https://api.example.com", **options
     )
-    assert (
-        Client(public, use_cookies=False).post("/api", base_url="http://app.internal", headers=headers).status_code
-        == 200
-    )
+    assert post(public, headers).status_code == 200
     proxied = jwt_wsgi.JWTMiddleware(
         wsgi_echo, verifier=hs_verifier, trusted_proxies=["127.0.0.1"], **options
     )
