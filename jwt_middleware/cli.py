@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from . import __version__, _inspection, _keyfiles
+from ._dpop_client import DPoPKey
 from ._issuing import RESERVED_CLAIMS, TokenIssuer
 from ._keys import SUPPORTED_ALGORITHMS
 from ._remote_jwks import RemoteJWKS
@@ -95,12 +96,30 @@ def issue(args: argparse.Namespace, out: Output) -> int:
     )
     claims = dict(_claim(text) for text in args.claim)
     scopes = [scope for text in args.scope for scope in text.split()]
+    jkt = args.dpop_jkt or (_dpop_key(args.dpop_key).thumbprint if args.dpop_key else None)
     try:
-        token = issuer.issue(args.sub, scopes=scopes, claims=claims)
+        token = issuer.issue(args.sub, scopes=scopes, claims=claims, dpop_jkt=jkt)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     out.stdout.write(token + "\n")
     return 0
+
+
+def dpop_proof(args: argparse.Namespace, out: Output) -> int:
+    """A DPoP proof for one request, to paste into curl's ``-H "DPoP: ..."``."""
+    key = _dpop_key(args.key)
+    token = _token(args.token) if args.token is not None else None
+    out.stdout.write(key.proof(args.method, args.url, access_token=token, nonce=args.nonce) + "\n")
+    return 0
+
+
+def _dpop_key(path: str) -> DPoPKey:
+    text = Path(path).read_text()
+    try:
+        material = json.loads(text) if text.lstrip().startswith("{") else text
+        return DPoPKey(material)
+    except (ValueError, ConfigurationError) as exc:
+        raise UsageError(f"{path}: not a private EC, RSA or Ed25519 key (PEM or JWK)") from exc
 
 
 def inspect(args: argparse.Namespace, out: Output) -> int:
@@ -306,7 +325,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an extra claim; VALUE is JSON when it parses (repeatable)",
     )
+    binding = mint.add_mutually_exclusive_group()
+    binding.add_argument(
+        "--dpop-key", metavar="FILE", help="bind the token to this DPoP key (cnf.jkt)"
+    )
+    binding.add_argument("--dpop-jkt", metavar="THUMBPRINT", help="bind it to a key thumbprint")
     mint.set_defaults(run=issue)
+
+    proof = commands.add_parser("dpop-proof", help="print a DPoP proof for one request")
+    proof.add_argument("--key", required=True, help="the client's private key (PEM or JWK)")
+    proof.add_argument("--method", default="GET", help="the HTTP method (default GET)")
+    proof.add_argument("--url", required=True, help="the request URL (query is dropped)")
+    proof.add_argument("--token", help="the access token (ath), or - for stdin")
+    proof.add_argument("--nonce", help="the server's DPoP-Nonce, when it asks for one")
+    proof.set_defaults(run=dpop_proof)
 
     look = commands.add_parser("inspect", help="decode a token WITHOUT verifying it")
     look.add_argument("token", nargs="?", help="the token, or - (default) for stdin")

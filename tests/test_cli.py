@@ -444,3 +444,65 @@ def test_duration(text: str, seconds: int) -> None:
 def test_file_stem(kid: str, stem: str) -> None:
     """Key files are named by their kid, but never like an option or a hidden file."""
     assert file_stem(kid) == stem
+
+
+class TestDPoP:
+    """``issue --dpop-key`` binds a token to a client's key; ``dpop-proof`` signs the
+    proof for one request; the middleware accepts the pair (the curl workflow)."""
+
+    def test_a_bound_token_and_its_proof_pass_the_middleware(
+        self, tmp_path: Path, es256: tuple[Path, Path]
+    ) -> None:
+        from werkzeug.test import Client
+
+        from jwt_middleware import DPoP, StaticKey, Verifier
+        from jwt_middleware.wsgi import JWTMiddleware
+
+        signing = tmp_path / "signing"
+        assert run("keygen", "--alg", "HS256", "--out", str(signing)).returncode == 0
+        (secret_file,) = signing.glob("*.jwk.json")
+        client_key, _ = es256
+        issued = run(
+            "issue", "--key", str(secret_file), "--sub", "alice", "--dpop-key", str(client_key)
+        )
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.strip()
+        assert json.loads(run("inspect", "--json", token).stdout)["claims"]["cnf"] == {
+            "jkt": client_key.stem
+        }  # keygen names the key by its thumbprint
+        url = "http://localhost/api"
+        proof = run(
+            "dpop-proof",
+            "--key",
+            str(client_key),
+            "--method",
+            "GET",
+            "--url",
+            url,
+            "--token",
+            "-",
+            stdin=token,
+        )
+        assert proof.returncode == 0, proof.stderr
+
+        key = StaticKey(json.loads(secret_file.read_text()))
+        def ok(environ: Any, start_response: Any) -> list[bytes]:
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        app = JWTMiddleware(ok, verifier=Verifier(key), dpop=DPoP())
+        headers = {"Authorization": f"DPoP {token}", "DPoP": proof.stdout.strip()}
+        assert (
+            Client(app).get("/api", base_url="http://localhost", headers=headers).status_code == 200
+        )
+        assert (
+            Client(app).get("/api", base_url="http://localhost", headers=headers).status_code == 401
+        )
+
+    def test_bad_dpop_keys_are_one_line_errors(self, tmp_path: Path) -> None:
+        public = tmp_path / "public.json"
+        public.write_text(json.dumps({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}))
+        result = run("dpop-proof", "--key", str(public), "--url", "http://x/")
+        assert_one_line_error(result, 2)
+        result = run("issue", "--key", str(public), "--sub", "a", "--dpop-jkt", "short")
+        assert result.returncode != 0 and "Traceback" not in result.stderr

@@ -639,3 +639,32 @@ def test_memory_replay_cache_forgets_expired_proofs_and_fails_closed_when_full(
 def test_use_dpop_nonce_is_an_invalid_proof() -> None:
     assert issubclass(UseDPoPNonce, InvalidDPoPProof)
     assert UseDPoPNonce("n").error == "use_dpop_nonce"
+
+
+# -- minting bound tokens -----------------------------------------------------------------
+
+
+def test_the_issuer_binds_tokens_to_a_verified_proof(keys: Keys, clock: FakeClock) -> None:
+    from jwt_middleware import StaticKey, TokenIssuer
+
+    secret = keys.signing_material("HS256")
+    issuer = TokenIssuer(StaticKey(secret, "HS256"), clock=clock)
+    client = DPoPKey.generate()
+    # The token endpoint checks the proof (no ath there), then binds the token to its key.
+    token_endpoint = DPoP(replay=MemoryReplayCache(clock=clock))
+    proof = client.proof("POST", "https://as.example/token", iat=NOW)
+    jkt = token_endpoint.verify_proof(proof, method="POST", url="https://as.example/token", now=NOW)
+    token = issuer.issue("alice", dpop_jkt=jkt)
+    verifier = Verifier(StaticKey(secret, "HS256"), clock=clock, token_types=["at+jwt"])
+    app = jwt_asgi.JWTMiddleware(
+        asgi_echo, verifier=verifier, dpop=DPoP(replay=MemoryReplayCache(clock=clock))
+    )
+    api_proof = client.proof("GET", "http://testserver/api", access_token=token, iat=NOW)
+    headers = [("Host", "testserver"), *dpop_headers(token, api_proof)]
+    assert call_asgi(app, "/api", headers=headers).status == 200
+    assert issuer.revoke(token)  # revoking needs no proof
+    for bad in ("", "x" * 42, "+" * 43, 43):
+        with pytest.raises(ValueError, match="thumbprint"):
+            issuer.issue("alice", dpop_jkt=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cnf"):
+        issuer.issue("alice", claims={"cnf": {"jkt": jkt}})
