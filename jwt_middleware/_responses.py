@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import (
@@ -150,6 +151,16 @@ def _response(error: AuthError, challenges: list[tuple[str, str]]) -> ErrorRespo
     if isinstance(error, TemporarilyUnavailable):
         headers.append(("Retry-After", str(max(1, int(error.retry_after)))))
     return ErrorResponse(error.status, tuple(headers), body)
+
+
+def joined_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers for frameworks that hold one value per name (Django, Starlette's
+    exceptions): several challenges (Bearer and DPoP) joined into one
+    ``WWW-Authenticate``, as RFC 9110 section 11.6.1 allows."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
 
 
 def is_sendable(response: object) -> bool:

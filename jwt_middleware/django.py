@@ -15,9 +15,9 @@ In ``settings.py``::
 
 The middleware verifies the token and sets ``request.user`` to a ``JWTUser`` built from
 the claims: no database row, no session, no ``login()``; ``request.jwt_claims``,
-``request.jwt_scopes`` and ``request.jwt_roles`` hold what was verified. Requests whose
-token came in a header are
-exempt from Django's session CSRF check (a browser cannot forge them); cookie-borne
+``request.jwt_scopes``, ``request.jwt_roles`` and (DPoP) ``request.jwt_dpop_jkt`` hold
+what was verified. Requests whose token came in a header are exempt from Django's
+session CSRF check (a browser cannot forge them); cookie-borne
 tokens keep this library's own CSRF rules. It runs under WSGI and ASGI Django alike.
 
 For DRF, ``JWTAuthentication`` (in ``DEFAULT_AUTHENTICATION_CLASSES``) and the
@@ -41,7 +41,7 @@ from django.utils.module_loading import import_string
 from ._policy import AuthPolicy, MiddlewareOptions, Rejected
 from ._request import RequestView, encoded_path
 from ._resource import MetadataResponse
-from ._responses import DEFAULT_REALM, ErrorResponse, challenge
+from ._responses import DEFAULT_REALM, ErrorResponse, challenge, joined_headers
 from ._sources import BearerHeader
 from ._verifier import Verifier
 from .errors import AuthError, ConfigurationError, InsufficientScope
@@ -270,7 +270,8 @@ class JWTAuthenticationMiddleware:
         if isinstance(outcome, Rejected):
             return _response(outcome.response)
         _attach(request, outcome.token, outcome.scopes, outcome.source)
-        return self.get_response(request)
+        request.jwt_dpop_jkt = outcome.dpop_jkt
+        return _with_headers(self.get_response(request), outcome.headers)
 
     def _metadata(self, request: HttpRequest) -> Any:
         """The RFC 9728 document when ``RESOURCE`` is set and this is its URL (the path
@@ -291,7 +292,8 @@ class JWTAuthenticationMiddleware:
         if isinstance(outcome, Rejected):
             return _response(outcome.response)
         _attach(request, outcome.token, outcome.scopes, outcome.source)
-        return await self.get_response(request)
+        request.jwt_dpop_jkt = outcome.dpop_jkt
+        return _with_headers(await self.get_response(request), outcome.headers)
 
 
 async def _ready(response: HttpResponse) -> HttpResponse:
@@ -321,9 +323,16 @@ def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: A
 
 def _response(rendered: ErrorResponse | MetadataResponse) -> HttpResponse:
     response = HttpResponse(rendered.body, status=rendered.status)
-    for name, value in rendered.headers:
+    for name, value in joined_headers(rendered.headers).items():
         if name != "Content-Length":
             response[name] = value
+    return response
+
+
+def _with_headers(response: Any, headers: tuple[tuple[str, str], ...]) -> Any:
+    """The view's response with the policy's headers added (DPoP-Nonce rotation)."""
+    for name, value in headers:
+        response[name] = value
     return response
 
 

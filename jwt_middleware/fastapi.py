@@ -29,8 +29,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from ._policy import CLAIMS_KEY, AuthPolicy, Rejected
-from ._responses import render
+from ._dpop import DPoP
+from ._policy import CLAIMS_KEY, DPOP_KEY, AuthPolicy, Rejected
+from ._responses import ErrorResponse, joined_headers, render
 from ._rules import Rule
 from ._sources import BearerHeader
 from ._verifier import Verifier
@@ -46,12 +47,19 @@ class AuthHTTPException(HTTPException):
     """A refusal from ``JWTBearer``: an ``HTTPException`` with the RFC 6750 status and
     challenge, carrying the ``AuthError`` for the handler that renders its body."""
 
-    def __init__(self, error: AuthError, realm: str | None = None) -> None:
-        rendered = render(error, realm)
+    def __init__(
+        self, error: AuthError, realm: str | None = None, rendered: ErrorResponse | None = None
+    ) -> None:
+        rendered = rendered if rendered is not None else render(error, realm)
         self.error = error
         self.rendered = rendered
-        headers = {k: v for k, v in rendered.headers if k in ("WWW-Authenticate", "Cache-Control")}
+        headers = _header_dict(rendered, ("WWW-Authenticate", "Cache-Control", "DPoP-Nonce"))
         super().__init__(rendered.status, error.description, headers=headers)
+
+
+def _header_dict(rendered: ErrorResponse, names: tuple[str, ...] | None = None) -> dict[str, str]:
+    headers = joined_headers(rendered.headers)
+    return headers if names is None else {k: v for k, v in headers.items() if k in names}
 
 
 class JWTBearer(SecurityBase):
@@ -62,7 +70,8 @@ class JWTBearer(SecurityBase):
     mode); with the middleware in front it may be omitted. ``auto_error=False``: a
     request without a token gets ``None`` instead of a 401 (a bad token is still
     refused). ``Security(auth, scopes=[...])`` requires scopes: 403
-    ``insufficient_scope`` naming them.
+    ``insufficient_scope`` naming them. ``dpop``: a ``DPoP`` to accept DPoP-bound
+    tokens in dependency-only mode (behind the middleware, its ``dpop=`` decides).
     """
 
     def __init__(
@@ -73,6 +82,7 @@ class JWTBearer(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
         realm: str | None = None,
+        dpop: DPoP | None = None,
     ) -> None:
         if verifier is not None and not isinstance(verifier, Verifier):
             raise ConfigurationError("JWTBearer takes a jwt_middleware.Verifier")
@@ -92,6 +102,7 @@ class JWTBearer(SecurityBase):
                 optional=not auto_error,
                 realm=realm,
                 warm_start=False,
+                dpop=dpop,
             )
         )
         header = self._policy._fast_header if self._policy is not None else None
@@ -137,6 +148,8 @@ class JWTBearer(SecurityBase):
             token = outcome.token
             if token is None:
                 return None  # no token, and auto_error=False
+            if outcome.dpop_jkt is not None:
+                scope[DPOP_KEY] = outcome.dpop_jkt
         # As the middleware would have: request.auth (scopes, roles), request.user and
         # the claims, for the endpoint and for any later dependency (not verified twice).
         return attach(scope, token), token.scopes
@@ -145,13 +158,19 @@ class JWTBearer(SecurityBase):
         if isinstance(connection, WebSocket):
             # Before the handshake is accepted, a close refuses it (RFC 6455 7.4.1).
             return WebSocketException(POLICY_VIOLATION, error.body_error)
+        if self._policy is not None:  # the policy's challenges: DPoP's too, when enabled
+            authorization = connection.headers.get("authorization", "")
+            used_dpop = authorization[:5].lower() == "dpop "
+            rendered = self._policy._challenges.render(error, used_dpop)
+            return AuthHTTPException(error, self._realm, rendered)
         return AuthHTTPException(error, self._realm)
 
 
 async def _render(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AuthHTTPException)  # noqa: S101 (registered for this type only)
     rendered = exc.rendered
-    headers = {k: v for k, v in rendered.headers if k != "Content-Length"}
+    headers = _header_dict(rendered)
+    headers.pop("Content-Length", None)
     return Response(rendered.body, status_code=rendered.status, headers=headers)
 
 

@@ -17,11 +17,19 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, after_this_request, current_app, request
 
 from ._cookies import TokenCookies
 from ._issuing import TokenPair
-from ._policy import CLAIMS_KEY, HEADER_KEY, ROLES_KEY, SCOPES_KEY, AuthPolicy, Rejected
+from ._policy import (
+    CLAIMS_KEY,
+    DPOP_KEY,
+    HEADER_KEY,
+    ROLES_KEY,
+    SCOPES_KEY,
+    AuthPolicy,
+    Rejected,
+)
 from ._responses import SCOPE_TOKEN, render
 from ._sources import BearerHeader, TokenSource
 from ._verifier import Verifier
@@ -32,6 +40,7 @@ __all__ = [
     "JWT",
     "clear_token_cookies",
     "current_claims",
+    "current_dpop_jkt",
     "current_roles",
     "current_scopes",
     "get_claims",
@@ -211,13 +220,17 @@ def _check(optional: bool, needed: tuple[str, ...], realm: str | None = None) ->
             WSGIRequestView(environ)
         )
         if isinstance(outcome, Rejected):
-            rendered = outcome.response
+            rendered = outcome.response  # werkzeug's headers keep both challenges (DPoP)
             return Response(rendered.body, status=rendered.status, headers=list(rendered.headers))
         token = outcome.token
         environ[CLAIMS_KEY] = None if token is None else dict(token.claims)
         environ[HEADER_KEY] = None if token is None else dict(token.header)
         environ[SCOPES_KEY] = outcome.scopes
         environ[ROLES_KEY] = () if token is None else token.roles
+        if outcome.dpop_jkt is not None:
+            environ[DPOP_KEY] = outcome.dpop_jkt
+        if outcome.headers:
+            _add_to_response(outcome.headers)
         if token is not None and isinstance(token.claims.get("sub"), str):
             environ["REMOTE_USER"] = token.claims["sub"]
         return None
@@ -228,6 +241,22 @@ def _check(optional: bool, needed: tuple[str, ...], realm: str | None = None) ->
     if any(scope not in granted for scope in needed):
         return _refusal(InsufficientScope(needed), realm)
     return None
+
+
+def _add_to_response(headers: tuple[tuple[str, str], ...]) -> None:
+    """Headers for this request's response (DPoP-Nonce rotation)."""
+
+    @after_this_request
+    def add(response: Response) -> Response:
+        for name, value in headers:
+            response.headers[name] = value
+        return response
+
+
+def current_dpop_jkt() -> str | None:
+    """The DPoP proof key's thumbprint for a DPoP request (None for bearer tokens)."""
+    jkt: str | None = request.environ.get(DPOP_KEY)
+    return jkt
 
 
 def _realm() -> str | None:

@@ -486,6 +486,7 @@ class TestDPoP:
         assert proof.returncode == 0, proof.stderr
 
         key = StaticKey(json.loads(secret_file.read_text()))
+
         def ok(environ: Any, start_response: Any) -> list[bytes]:
             start_response("200 OK", [])
             return [b"ok"]

@@ -23,6 +23,7 @@ def me(request: HttpRequest) -> JsonResponse:
             "scopes": list(getattr(request, "jwt_scopes", ())),
             "roles": list(getattr(request, "jwt_roles", ())),
             "user_roles": list(getattr(request.user, "roles", ())),
+            "dpop_jkt": getattr(request, "jwt_dpop_jkt", None),
         }
     )
 
