@@ -8,7 +8,7 @@ import contextlib
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,24 @@ class Provider:
         reply = httpx.post(f"{self.issuer}/token", data=data, auth=(client, SECRET), timeout=10)
         reply.raise_for_status()
         return str(reply.json()["access_token"])
+
+    def dpop_token(
+        self,
+        client: str,
+        proof: Callable[[str, str], str],
+        *,
+        resource: str,
+        scope: str = "orders:read",
+    ) -> dict[str, Any]:
+        """A DPoP-bound token (RFC 9449 section 5): the token request carries a proof
+        made by ``proof(method, url)``; the whole token response is returned."""
+        url = f"{self.issuer}/token"
+        data = {"grant_type": "client_credentials", "scope": scope, "resource": resource}
+        headers = {"DPoP": proof("POST", url)}
+        reply = httpx.post(url, data=data, headers=headers, auth=(client, SECRET), timeout=10)
+        reply.raise_for_status()
+        body: dict[str, Any] = reply.json()
+        return body
 
     def rotate(self) -> str:
         """A new signing key, published first; the old one stays published."""

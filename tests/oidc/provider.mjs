@@ -11,7 +11,8 @@
 //
 // POST /__rotate (loopback only, the tests' own) swaps in a new provider whose first
 // key is new: new tokens carry a new kid, the old key is still published.
-// DPoP-bound tokens are oidc-provider's default; switched off here (issue 16 covers them).
+// DPoP (oidc-provider's default) is on: a token request with a DPoP proof gets a token
+// bound to the proof's key (cnf.jkt, token_type DPoP); one without, a bearer token.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -52,7 +53,7 @@ function build(keys) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      dPoP: { enabled: false },
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => RESOURCE,

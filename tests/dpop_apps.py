@@ -1,0 +1,67 @@
+"""Apps for tests/test_dpop_real.py, configured from the environment, served by real
+servers (uvicorn, gunicorn) on loopback: a Starlette app (ASGI) and a Flask app (WSGI)
+behind the middleware with DPoP, keys from the test's OpenID Provider, and the replay
+cache in the Redis the test names."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from jwt_middleware import DPoP, RedisReplayCache, RemoteJWKS, Verifier
+
+
+def _verifier() -> Verifier:
+    issuer = os.environ["DPOP_ISSUER"]
+    return Verifier(
+        RemoteJWKS(f"{issuer}/jwks"),
+        issuer=issuer,
+        audience=os.environ["DPOP_AUDIENCE"],
+        token_types=["at+jwt"],
+    )
+
+
+def _options() -> dict[str, Any]:
+    replay = RedisReplayCache(os.environ["DPOP_REDIS"], prefix=os.environ["DPOP_PREFIX"])
+    return {"dpop": DPoP(replay=replay)}
+
+
+def starlette_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from jwt_middleware.asgi import JWTMiddleware
+
+    async def me(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "sub": request.user.identity,
+                "jkt": request.scope.get("jwt.dpop_jkt"),
+                "pid": os.getpid(),
+            }
+        )
+
+    app = Starlette(routes=[Route("/api/me", me)])
+    app.add_middleware(JWTMiddleware, verifier=_verifier(), **_options())
+    return app
+
+
+def flask_app() -> Any:
+    from flask import Flask, jsonify, request
+
+    from jwt_middleware.wsgi import JWTMiddleware
+
+    app = Flask(__name__)
+
+    @app.get("/api/me")
+    def me() -> Any:
+        return jsonify(
+            sub=request.environ["jwt.claims"]["sub"],
+            jkt=request.environ.get("jwt.dpop_jkt"),
+            pid=os.getpid(),
+        )
+
+    app.wsgi_app = JWTMiddleware(app.wsgi_app, verifier=_verifier(), **_options())  # type: ignore[method-assign]
+    return app
