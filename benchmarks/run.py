@@ -6,7 +6,8 @@ medians and ratios. Ratios are what to read: the machines are shared and noisy.
 Sections: verification against the floor and the peers' decode; what the middleware
 adds per request, first sight and cached; the peers' middlewares on the same app; scale
 (distinct tokens, keys in a set); the cache's memory at its cap; and requests per
-second of a Starlette app under uvicorn with and without the middleware; and what
+second of a Starlette app under uvicorn with and without the middleware; DPoP requests
+against their floor, and the replay check in memory and Redis; and what
 ``import jwt_middleware`` costs against python-jose. ``--docs`` also writes the tables
 and a chart of them into the documentation (docs/benchmarks/).
 """
@@ -566,6 +567,48 @@ def _round_robin(app: Any, environs: list[dict[str, Any]]) -> Any:
     return call
 
 
+def dpop_requests() -> None:
+    """A DPoP request (a new proof each time) against its floor: the two signature checks
+    and the replay check, in memory and in Redis on loopback, timed in the same rounds."""
+    import dpop
+
+    redis_url = _loopback_redis()
+    rounds, batch = _timing.ROUNDS, max(1, _timing.BATCH // 5)  # proofs are signed ahead
+    cases = dpop.calls(dpop.Setup(), rounds * batch + 2, redis_url)
+    measured = arounds_ns([call for _, call in cases], rounds, batch)
+    rows, base = [], 0
+    for index, (name, _) in enumerate(cases):
+        if name.startswith("floor"):
+            base = index
+            rows.append([name, us(column(measured, index)), ""])
+            continue
+        ratio = per_round(measured, lambda r, i=index, b=base: r[i] / r[b])
+        rows.append([name, us(column(measured, index)), f"{ratio:.2f}x its floor"])
+    table(
+        "DPoP: per request, new proof each time (ES256 token and proof)",
+        ["request", "median", ""],
+        rows,
+    )
+    replay = dpop.replay_calls(redis_url)
+    timed = rounds_ns([call for _, call in replay])
+    rows = [[name, us(column(timed, index))] for index, (name, _) in enumerate(replay)]
+    if redis_url is None:
+        rows.append(["RedisReplayCache", "no Redis on 127.0.0.1:6379: not measured"])
+    table("DPoP replay check alone: one new proof", ["cache", "median"], rows)
+
+
+def _loopback_redis() -> str | None:
+    """Redis on loopback when one answers (database 15, keys expire by themselves)."""
+    import socket
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return url
+    except OSError:
+        return None
+
+
 def cache_memory(cache_size: int = 10_000) -> None:
     issuer = TokenIssuer(
         StaticKey(SECRET, "HS256"), issuer=ISSUER, audience=AUDIENCE, access_ttl=3600
@@ -758,6 +801,7 @@ def main() -> None:
     against_peers(keys)
     integrations(keys)
     scale(keys, args.quick, args.smoke)
+    dpop_requests()
     cache_memory(500 if args.smoke else 10_000)
     if not args.no_server:
         server(keys, 1 if args.smoke else 3 if args.quick else 8)

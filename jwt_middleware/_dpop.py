@@ -153,6 +153,7 @@ class DPoP:
         self.nonces = nonces
         self.max_proof_bytes = max_proof_bytes
         self._keys: dict[tuple[str, str], StaticKey] = {}
+        self._headers: dict[bytes, tuple[str, str, StaticKey]] = {}  # checked, by segment
 
     def verify_proof(
         self,
@@ -188,22 +189,19 @@ class DPoP:
             raise InvalidDPoPProof("dpop_too_large", "the DPoP proof exceeds max_proof_bytes")
         try:
             segments = _compact.split(proof, self.max_proof_bytes)
-            header = _compact.decode_object(segments.header, "header")
+            checked = self._headers.get(segments.header)
+            if checked is None:
+                checked = self._check_header(_compact.decode_object(segments.header, "header"))
+                if len(self._headers) >= _KEY_CACHE:
+                    self._headers.clear()
+                self._headers[segments.header] = checked
             claims = _compact.decode_object(segments.payload, "payload")
             signature = _compact.decode_signature(segments.signature)
         except MalformedToken:
             raise InvalidDPoPProof(
                 "dpop_malformed", "the DPoP proof is not a compact JWS"
             ) from None
-        typ = header.get("typ")
-        if not isinstance(typ, str) or typ.lower().removeprefix("application/") != "dpop+jwt":
-            raise InvalidDPoPProof("dpop_typ", "the DPoP proof's typ is not dpop+jwt")
-        alg = header.get("alg")
-        if not isinstance(alg, str) or alg not in self._accepted:
-            raise InvalidDPoPProof("dpop_alg", "the DPoP proof's alg is not accepted")
-        if "crit" in header:
-            raise InvalidDPoPProof("dpop_malformed", "the DPoP proof names critical extensions")
-        jkt, key = self._key(header.get("jwk"), alg)
+        alg, jkt, key = checked
         if not key.verify(alg, segments.signing_input, signature, admit=True):
             raise InvalidDPoPProof("dpop_signature", "the DPoP proof's signature is invalid")
         jti = claims.get("jti")
@@ -212,7 +210,9 @@ class DPoP:
         if claims.get("htm") != method:
             raise InvalidDPoPProof("dpop_htm", "the DPoP proof is for another method")
         htu = claims.get("htu")
-        if not isinstance(htu, str) or _comparable_uri(htu) != _comparable_uri(uri):
+        if not isinstance(htu, str) or (
+            htu != uri and _comparable_uri(htu) != _comparable_uri(uri)  # the same, or alike
+        ):
             raise InvalidDPoPProof("dpop_htu", "the DPoP proof is for another URI")
         iat = claims.get("iat")
         if type(iat) is not int and type(iat) is not float:  # exact types: bool is not
@@ -230,6 +230,21 @@ class DPoP:
             raise InvalidDPoPProof("dpop_ath", "the DPoP proof is for another access token")
         replay_key = b64url_encode(hashlib.sha256(f"{jkt}.{jti}".encode()).digest())
         return CheckedProof(jkt, replay_key, iat + self.max_age, fresh_nonce)
+
+    def _check_header(self, header: dict[str, Any]) -> tuple[str, str, StaticKey]:
+        """The header's algorithm, key thumbprint and key, or the refusal. A client
+        signs every proof with one key, so its header segment repeats: the caller keeps
+        the answer by segment (the bytes are all that is checked here)."""
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower().removeprefix("application/") != "dpop+jwt":
+            raise InvalidDPoPProof("dpop_typ", "the DPoP proof's typ is not dpop+jwt")
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self._accepted:
+            raise InvalidDPoPProof("dpop_alg", "the DPoP proof's alg is not accepted")
+        if "crit" in header:
+            raise InvalidDPoPProof("dpop_malformed", "the DPoP proof names critical extensions")
+        jkt, key = self._key(header.get("jwk"), alg)
+        return alg, jkt, key
 
     def _key(self, jwk: Any, alg: str) -> tuple[str, StaticKey]:
         """The proof's public key, and its thumbprint. Built once per thumbprint and

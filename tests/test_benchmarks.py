@@ -18,6 +18,8 @@ SECTIONS = (
     "Verified-token cache at its cap",
     "Under real servers",
     "Framework integrations",
+    "DPoP: per request",
+    "DPoP replay check alone",
     "Import time",
 )
 
