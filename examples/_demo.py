@@ -7,9 +7,12 @@ JWT_PRIVATE_KEY   a PEM private key, inline or a file path: verifies and signs
 JWT_PUBLIC_KEY    a PEM public key, inline or a file path: verifies only
 JWT_JWKS_URL      your identity provider's JWKS URL: verifies only
 JWT_DISCOVERY     "1": the JWKS of JWT_ISSUER's OpenID discovery document: verifies only
-Optional: JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE; PUBLIC_URL (the address clients use,
-e.g. https://api.example.com behind a TLS proxy: it decides the cookies' Secure flag,
-which otherwise follows the connection's own scheme); REDIS_URL (a denylist shared by every
+Optional: JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE; PUBLIC_URL (the origin clients use,
+e.g. https://api.example.com behind a TLS proxy) or TRUSTED_PROXIES (comma-separated
+addresses or networks of the proxies whose X-Forwarded-* headers are believed): the one
+origin configuration that the middleware (CSRF check, REQUIRE_HTTPS) and the cookies'
+Secure flag read, the connection's own scheme otherwise; REQUIRE_HTTPS=1 (tokens over
+plain http refused, loopback clients excepted); REDIS_URL (a denylist shared by every
 instance; in memory otherwise); DEMO_USER and DEMO_PASSWORD (the one login; without a
 password, a random one is made and printed). Secrets never live in code.
 """
@@ -21,7 +24,8 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,8 +33,10 @@ from urllib.parse import urlsplit
 from jwt_middleware import (
     BearerHeader,
     MemoryDenylist,
+    OriginPolicy,
     RedisDenylist,
     RemoteJWKS,
+    RequestOrigin,
     StaticKey,
     TokenCookies,
     TokenIssuer,
@@ -58,13 +64,28 @@ class Demo:
     password: str
     password_generated: bool
     key_generated: bool
-    public_scheme: str | None = None
+    origin_options: dict[str, Any] = field(default_factory=dict)
+    require_https: bool = False
 
-    def secure_cookies(self, connection_scheme: str) -> bool:
-        """Secure when the public URL, or else the connection itself, is https. Never
-        from the Host header: the client writes it (``Host: localhost`` behind a proxy
-        would drop the flag)."""
-        return (self.public_scheme or connection_scheme) == "https"
+    @cached_property
+    def origins(self) -> OriginPolicy:
+        """The request's public origin, configured exactly as the middleware's."""
+        return OriginPolicy(
+            self.origin_options.get("public_origin"), self.origin_options.get("trusted_proxies")
+        )
+
+    def middleware_options(self) -> dict[str, Any]:
+        """The origin and transport options both examples give their middleware."""
+        return {
+            **self.origin_options,
+            "require_https": self.require_https,
+            "allow_loopback_http": True,
+        }
+
+    def secure_cookies(self, origin: RequestOrigin) -> bool:
+        """Secure when the request's public origin is https (PUBLIC_URL, a trusted
+        proxy, or the connection). Never from the Host header: the client writes it."""
+        return origin.scheme == "https"
 
     def login(self, username: Any, password: Any) -> TokenPair | None:
         if self.issuer is None or not isinstance(username, str) or not isinstance(password, str):
@@ -128,8 +149,19 @@ def configure(env: Mapping[str, str] = os.environ) -> Demo:
         password=password or secrets.token_urlsafe(12),
         password_generated=not password,
         key_generated=not chosen,
-        public_scheme=urlsplit(env["PUBLIC_URL"]).scheme if env.get("PUBLIC_URL") else None,
+        origin_options=_origin_options(env),
+        require_https=env.get("REQUIRE_HTTPS") == "1",
     )
+
+
+def _origin_options(env: Mapping[str, str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if env.get("PUBLIC_URL"):
+        parts = urlsplit(env["PUBLIC_URL"])
+        options["public_origin"] = f"{parts.scheme}://{parts.netloc}"
+    if env.get("TRUSTED_PROXIES"):
+        options["trusted_proxies"] = [a.strip() for a in env["TRUSTED_PROXIES"].split(",")]
+    return options
 
 
 def _pem(value: str) -> str:

@@ -80,7 +80,9 @@ def logout() -> Any:
     if demo.issuer is not None:
         demo.issuer.revoke_claims(current_claims() or {}, session=True)
     response = jsonify(logged_out=True)
-    clear_token_cookies(response, secure=demo.secure_cookies(request.scheme))
+    clear_token_cookies(
+        response, secure=demo.secure_cookies(demo.origins.for_environ(request.environ))
+    )
     return response
 
 
@@ -88,14 +90,22 @@ def _with_session(pair: TokenPair) -> Response:
     response = jsonify(pair.as_dict())
     response.headers["Cache-Control"] = "no-store"
     # HttpOnly token cookies and the CSRF cookie, as the middleware's Cookie source
-    # and CSRF check read them; Secure from PUBLIC_URL or the connection, never Host.
-    set_token_cookies(response, pair, secure=demo.secure_cookies(request.scheme))
+    # and CSRF check read them; Secure when the public origin (the middleware's own
+    # configuration: PUBLIC_URL, TRUSTED_PROXIES, or the connection) is https, never Host.
+    set_token_cookies(
+        response, pair, secure=demo.secure_cookies(demo.origins.for_environ(request.environ))
+    )
     return response
 
 
 # The one line that protects the whole service; a few routes stay open.
 app.wsgi_app = JWTMiddleware(  # type: ignore[method-assign]
-    app.wsgi_app, verifier=demo.verifier, sources=SOURCES, exempt=EXEMPT, realm="flask-example"
+    app.wsgi_app,
+    verifier=demo.verifier,
+    sources=SOURCES,
+    exempt=EXEMPT,
+    realm="flask-example",
+    **demo.middleware_options(),
 )
 
 

@@ -108,7 +108,9 @@ async def logout(request: Request) -> JSONResponse:
     if demo.issuer is not None:
         await demo.issuer.arevoke_claims(request.scope["jwt.claims"], session=True)
     response = JSONResponse({"logged_out": True})
-    _set_cookies(response, COOKIES.clear(secure=demo.secure_cookies(request.url.scheme)))
+    _set_cookies(
+        response, COOKIES.clear(secure=demo.secure_cookies(demo.origins.for_scope(request.scope)))
+    )
     return response
 
 
@@ -127,7 +129,10 @@ async def _body(request: Request) -> dict[str, Any] | None:
 
 def _with_session(request: Request, pair: TokenPair) -> JSONResponse:
     response = JSONResponse(pair.as_dict(), headers={"Cache-Control": "no-store"})
-    _set_cookies(response, COOKIES.set(pair, secure=demo.secure_cookies(request.url.scheme)))
+    _set_cookies(
+        response,
+        COOKIES.set(pair, secure=demo.secure_cookies(demo.origins.for_scope(request.scope))),
+    )
     return response
 
 
@@ -155,6 +160,7 @@ app = Starlette(
             sources=SOURCES,
             exempt=EXEMPT,
             realm="starlette-example",
+            **demo.middleware_options(),
         )
     ],
 )
@@ -163,4 +169,6 @@ app = Starlette(
 if __name__ == "__main__":
     args = arguments("Starlette service protected by jwt-middleware", 8000)
     announce(demo, f"http://{args.host}:{args.port}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # proxy_headers=False: TRUSTED_PROXIES is the one place forwarding headers are trusted
+    # (uvicorn would otherwise rewrite the scheme and client from 127.0.0.1 by itself).
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)

@@ -17,7 +17,7 @@ from ._identity import AnonymousUser, TokenCredentials, TokenUser
 from ._key_resolver import KeyResolver
 from ._keys import SUPPORTED_ALGORITHMS, KeySet, StaticKey
 from ._mtls import ClientCertificates
-from ._origin import TrustedProxies
+from ._origin import OriginPolicy, RequestOrigin, TrustedProxies
 from ._policy import (
     CLAIMS_KEY,
     DPOP_KEY,
@@ -141,6 +141,7 @@ __all__ = [
     "MemoryReplayCache",
     "MissingToken",
     "NotYetValid",
+    "OriginPolicy",
     "ProtectedResource",
     "ROLES_KEY",
     "RedisDenylist",
@@ -150,6 +151,7 @@ __all__ = [
     "RemoteJWKS",
     "ReplayCache",
     "ReplayCacheUnavailable",
+    "RequestOrigin",
     "RevokedToken",
     "Rule",
     "SCOPES_KEY",

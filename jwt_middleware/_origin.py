@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from ._request import RequestView
@@ -91,7 +91,11 @@ class TrustedProxies:
 
 
 class OriginPolicy:
-    """Resolves every request's ``RequestOrigin`` the same way (see the module)."""
+    """Resolves every request's ``RequestOrigin`` the same way (see the module): what
+    the middleware's ``public_origin`` and ``trusted_proxies`` options build. Build one
+    with the same two values to read the origin in your app too (a cookie's ``Secure``
+    flag, absolute URLs): ``for_environ(environ)`` (WSGI), ``for_scope(scope)`` (ASGI).
+    """
 
     def __init__(
         self,
@@ -102,6 +106,16 @@ class OriginPolicy:
         if trusted_proxies is not None and not isinstance(trusted_proxies, TrustedProxies):
             trusted_proxies = TrustedProxies(trusted_proxies)
         self.trusted_proxies = trusted_proxies
+
+    def for_environ(self, environ: Any) -> RequestOrigin:
+        from .wsgi import WSGIRequestView
+
+        return self.resolve(WSGIRequestView(environ))
+
+    def for_scope(self, scope: Any) -> RequestOrigin:
+        from .asgi import ASGIRequestView
+
+        return self.resolve(ASGIRequestView(scope))
 
     def from_trusted_proxy(self, request: RequestView) -> bool:
         proxies = self.trusted_proxies

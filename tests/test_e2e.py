@@ -363,6 +363,47 @@ def test_public_url_makes_cookies_secure() -> None:
             stop(server.process)
 
 
+@pytest.mark.parametrize(
+    ("proxies", "secure"), [("127.0.0.1", True), ("10.0.0.1", False), (None, False)]
+)
+def test_forwarded_https_counts_only_from_trusted_proxies(
+    proxies: str | None, secure: bool
+) -> None:
+    """The cookies' Secure flag reads the origin as the middleware does: a forwarded
+    https from a trusted proxy, never from anyone else (the same for REQUIRE_HTTPS)."""
+    env = {"DEMO_USER": "ann", "DEMO_PASSWORD": PASSWORD, "REQUIRE_HTTPS": "1"}
+    if proxies is not None:
+        env["TRUSTED_PROXIES"] = proxies
+    for example in ("starlette_app.py", "flask_app.py"):
+        server = start(example, env)
+        try:
+            reply = httpx.post(
+                f"{server.base_url}/login",
+                json={"username": "ann", "password": PASSWORD},
+                headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+                timeout=5,
+            )
+            cookies = reply.headers.get_list("set-cookie")
+            assert cookies and all(("secure" in c.lower()) == secure for c in cookies), example
+            token = reply.json()["access_token"]
+            me = httpx.get(
+                f"{server.base_url}/me",
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": "203.0.113.9",
+                },
+                timeout=5,
+            )
+            # Forwarded https from a trusted proxy; otherwise loopback over plain http,
+            # which the examples allow for development.
+            assert me.status_code == (
+                200 if secure or proxies is None or proxies == "10.0.0.1" else 400
+            ), example
+        finally:
+            stop(server.process)
+
+
 class TestFlaskUnderWerkzeug:
     def test_protected_and_exempt_routes(self, flask_configured: Server) -> None:
         with httpx.Client(base_url=flask_configured.base_url, timeout=5) as client:
