@@ -62,7 +62,7 @@ class SenderBinding:
                 access_token=token,
                 now=now,
             )
-            if not hmac.compare_digest(proof.jkt, jkt):
+            if not _same(proof.jkt, jkt):
                 raise BindingMismatch("dpop_key_mismatch")
         elif jkt is not None:
             if self.dpop is None:
@@ -88,5 +88,10 @@ class SenderBinding:
         presented = certificates.thumbprint(from_proxy, request.server_certificate())
         if presented is None:
             raise BindingMismatch("certificate_missing")
-        if not hmac.compare_digest(presented, x5t):
+        if not _same(presented, x5t):
             raise BindingMismatch("certificate_mismatch")
+
+
+def _same(ours: str, theirs: str) -> bool:
+    """Constant-time equality; the token's value may be any text (not only ASCII)."""
+    return hmac.compare_digest(ours.encode(), theirs.encode("utf-8", "surrogatepass"))

@@ -75,8 +75,8 @@ class DPoPNonces:
     def check(self, nonce: object, now: float) -> bool | None:
         """True: the current nonce; False: the previous one (good, but rotate);
         None: not a nonce of ours, or too old."""
-        if not isinstance(nonce, str) or len(nonce) != 43:
-            return None
+        if not isinstance(nonce, str) or len(nonce) != 43 or not nonce.isascii():
+            return None  # (compare_digest takes ASCII text only)
         window = int(now // self.lifetime)
         if hmac.compare_digest(nonce, self._nonce(window)):
             return True

@@ -30,7 +30,8 @@ PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 def required_members(jwk: Mapping[str, Any]) -> dict[str, str] | None:
     """The members the thumbprint covers, or None when the key type is not one of
     RSA/EC/OKP or one of them is missing or not a string."""
-    names = REQUIRED_MEMBERS.get(jwk.get("kty"))  # type: ignore[arg-type]
+    kty = jwk.get("kty")
+    names = REQUIRED_MEMBERS.get(kty) if isinstance(kty, str) else None
     if names is None:
         return None
     members = {name: jwk.get(name) for name in names}

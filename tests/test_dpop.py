@@ -226,6 +226,13 @@ PROOF_REFUSALS: list[tuple[str, str, Callable[[DPoPKey, str], str | None]]] = [
         ),
     ),
     (
+        "jwk kty a list",
+        "dpop_jwk",
+        lambda k, t: _resigned(
+            k, {"jwk": {**k.public_jwk, "kty": ["EC"]}}, {"ath": access_token_hash(t)}
+        ),
+    ),
+    (
         "jwk of another curve",
         "dpop_jwk",
         lambda k, t: _resigned(
@@ -446,7 +453,9 @@ def test_nonces_are_required_issued_and_rotated(
     stale = call(nonce)
     assert stale.status == 401 and stale.header("DPoP-Nonce") == nonces.current(clock())
     assert call("x" * 43).status == 401
+    assert call("é" * 43).status == 401  # not ASCII: refused, not a crash
     assert call(None).status == 401
+    assert recorder.reasons.count("internal_error") == 0
 
 
 def test_nonces_agree_across_instances_with_one_secret() -> None:
@@ -542,6 +551,16 @@ def test_confirmation_methods_not_checked_here_are_refused(
     proof = client_key.proof("GET", URL, access_token=token, iat=NOW)
     assert client.get("/api", dpop_headers(token, proof)).status == 401
     assert recorder.reasons == ["unsupported_confirmation"]
+
+
+def test_a_non_ascii_thumbprint_is_a_mismatch_not_a_crash(
+    dpop_client: Any, make_token: TokenFactory, client_key: DPoPKey
+) -> None:
+    client, recorder = dpop_client()
+    token = make_token(cnf={"jkt": "é" * 43})
+    proof = client_key.proof("GET", URL, access_token=token, iat=NOW)
+    assert client.get("/api", dpop_headers(token, proof)).status == 401
+    assert recorder.reasons == ["dpop_key_mismatch"]
 
 
 def test_dpop_configuration_is_checked() -> None:

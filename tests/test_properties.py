@@ -17,14 +17,17 @@ from jwt_middleware import (
     AuthError,
     BearerHeader,
     Cookie,
+    DPoP,
+    DPoPKey,
     Header,
     MalformedToken,
     StaticKey,
     Verifier,
 )
 from jwt_middleware._compact import parse
+from jwt_middleware.errors import InvalidDPoPProof
 
-from .conftest import NOW, ASGIAdapterClient, WSGIAdapterClient, sign_raw
+from .conftest import NOW, ASGIAdapterClient, WSGIAdapterClient, b64url, sign_raw
 
 SECRET = b"property-based tests need a fixed 32+ byte secret"
 VERIFIER = Verifier(StaticKey(SECRET, "HS256"), clock=lambda: NOW)
@@ -163,3 +166,107 @@ def test_signed_but_odd_headers_and_claims(header: dict[str, Any], claims: dict[
         else:
             assert reply.status == 200
             assert reply.json()["claims"] == json.loads(json.dumps(expected))
+
+
+# -- DPoP: hostile proofs, confirmation values and forwarding headers ------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | header_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(header_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _signed_proof(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A proof whose header and claims are anything, signed by a real P-256 key."""
+    from jwt_middleware import _jose
+    from jwt_middleware._dpop_client import _segment
+
+    signing_input = f"{_segment(header)}.{_segment(claims)}"
+    return f"{signing_input}.{b64url(_jose.sign(DPOP_KEY._signer, signing_input.encode()))}"
+
+
+DPOP_KEY = DPoPKey.generate()
+
+
+@given(
+    header=st.dictionaries(
+        st.sampled_from(["typ", "alg", "jwk", "crit", "kid", "x5c"]), json_values, max_size=5
+    ),
+    claims=st.dictionaries(
+        st.sampled_from(["jti", "htm", "htu", "iat", "ath", "nonce"]), json_values, max_size=6
+    ),
+    jwk_changes=st.dictionaries(
+        st.sampled_from(["kty", "crv", "x", "y", "n", "e", "d", "k"]), json_values, max_size=3
+    ),
+)
+def test_any_proof_is_refused_with_a_reason_or_passes(
+    header: dict[str, Any], claims: dict[str, Any], jwk_changes: dict[str, Any]
+) -> None:
+    """Whatever the proof holds, checking it raises InvalidDPoPProof (never anything else)."""
+    proof_header = {
+        "typ": "dpop+jwt",
+        "alg": "ES256",
+        "jwk": {**DPOP_KEY.public_jwk, **jwk_changes},
+    }
+    proof_header.update(header)
+    proof = _signed_proof(proof_header, claims)
+    try:
+        DPoP().check_proof(proof, method="GET", uri="http://api/x", access_token="t.t.t", now=NOW)
+    except InvalidDPoPProof as refused:
+        reason = refused.reason
+    else:
+        reason = "dpop_passed"
+    assert reason.startswith("dpop_")
+
+
+@given(cnf=json_values, proof_text=token_like)
+def test_any_confirmation_or_proof_header_through_the_middleware(cnf: Any, proof_text: str) -> None:
+    from werkzeug.test import Client
+
+    from jwt_middleware import StaticKey, TokenIssuer, Verifier
+    from jwt_middleware.wsgi import JWTMiddleware
+
+    def ok(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    key = StaticKey(b"k" * 32, "HS256")
+    claims = {"sub": "alice", "exp": NOW + 60, "cnf": cnf}
+    token = TokenIssuer(key, clock=lambda: NOW)._sign("at+jwt", claims)  # a None cnf is left out
+    reasons: list[str] = []
+    app = JWTMiddleware(
+        ok,
+        verifier=Verifier(key, clock=lambda: NOW),
+        dpop=DPoP(),
+        on_decision=lambda event: reasons.append(event.reason),
+    )
+    for scheme in ("Bearer", "DPoP"):
+        headers = {"Authorization": f"{scheme} {token}", "DPoP": proof_text}
+        reply = Client(app).get("/x", headers=headers)
+        allowed = (200, 400, 401) if cnf is None and scheme == "Bearer" else (400, 401)
+        assert reply.status_code in allowed, (scheme, cnf, proof_text)
+    assert "internal_error" not in reasons  # every refusal has its own reason
+
+
+@given(forwarded_for=header_text, proto=header_text, host=header_text, forwarded=header_text)
+def test_any_forwarding_headers_give_a_sane_origin(
+    forwarded_for: str, proto: str, host: str, forwarded: str
+) -> None:
+    from jwt_middleware import OriginPolicy, TrustedProxies
+
+    environ = {
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "app.internal",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": forwarded_for,
+        "HTTP_X_FORWARDED_PROTO": proto,
+        "HTTP_X_FORWARDED_HOST": host,
+        "HTTP_FORWARDED": forwarded,
+    }
+    for headers in ("x-forwarded", "forwarded"):
+        seen = OriginPolicy(
+            trusted_proxies=TrustedProxies(["127.0.0.0/8"], headers=headers)
+        ).for_environ(environ)
+        assert seen.scheme in ("http", "https")
+        assert not any(c in seen.host for c in "/?#@ \t")
