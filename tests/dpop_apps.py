@@ -30,7 +30,8 @@ def starlette_app() -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
-    from starlette.routing import Route
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket
 
     from jwt_middleware.asgi import JWTMiddleware
 
@@ -43,7 +44,14 @@ def starlette_app() -> Any:
             }
         )
 
-    app = Starlette(routes=[Route("/api/me", me)])
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {"sub": websocket.user.identity, "jkt": websocket.scope.get("jwt.dpop_jkt")}
+        )
+        await websocket.close()
+
+    app = Starlette(routes=[Route("/api/me", me), WebSocketRoute("/ws", echo)])
     app.add_middleware(JWTMiddleware, verifier=_verifier(), **_options())
     return app
 

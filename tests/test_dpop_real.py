@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from jwt_middleware._jwk import thumbprint
 
@@ -122,7 +124,20 @@ def test_uvicorn(provider: Provider, redis_url: str, redis_prefix: str) -> None:
         str(port),
     ]
     with running(argv, port, _env(provider, redis_url, redis_prefix)):
-        _exercise(f"http://127.0.0.1:{port}", Client(provider), Client(provider), rounds=5)
+        client = Client(provider)
+        _exercise(f"http://127.0.0.1:{port}", client, Client(provider), rounds=5)
+        # A websocket handshake takes DPoP the same way (its proof names the ws:// URL).
+        url = f"ws://127.0.0.1:{port}/ws"
+        headers = {
+            "Authorization": f"DPoP {client.token}",
+            "DPoP": client.proof("GET", url, client.token),
+        }
+        with connect(url, additional_headers=headers, open_timeout=5) as websocket:
+            seen = json.loads(websocket.recv(timeout=5))
+        assert seen == {"sub": _claims(client.token)["sub"], "jkt": client.jkt}
+        with pytest.raises(InvalidStatus) as refused:  # the same proof again
+            connect(url, additional_headers=headers, open_timeout=5)
+        assert refused.value.response.status_code == 401
 
 
 def test_gunicorn_two_workers_share_the_replay_cache(
