@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import peers
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from floor import floor_verify, signature_check
@@ -119,37 +120,15 @@ def floor_request(
 
 
 def _environ(token: str, proof: str) -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/orders",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "api.example",
-        "SERVER_PORT": "80",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "api.example",
-        "HTTP_AUTHORIZATION": f"DPoP {token}",
-        "HTTP_DPOP": proof,
-        "wsgi.url_scheme": "http",
-    }
+    """The peers' request (GET /orders on api.example) with DPoP credentials."""
+    return {**peers.wsgi_environ(token), "HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": proof}
 
 
 def _scope(token: str, proof: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/orders",
-        "raw_path": b"/orders",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"api.example"),
-            (b"authorization", f"DPoP {token}".encode()),
-            (b"dpop", proof.encode()),
-        ],
-        "client": ("127.0.0.1", 5000),
-        "server": ("api.example", 80),
-    }
+    scope = peers.asgi_scope(token)
+    headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+    headers += [(b"authorization", f"DPoP {token}".encode()), (b"dpop", proof.encode())]
+    return {**scope, "headers": headers}
 
 
 def _ok_wsgi(environ: Any, start_response: Any) -> list[bytes]:

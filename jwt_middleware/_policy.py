@@ -567,7 +567,7 @@ def _first_use(first: bool) -> None:
 def _with_dpop(sources: tuple[TokenSource, ...], dpop: DPoP | None) -> tuple[TokenSource, ...]:
     """With DPoP, the Authorization header's ``DPoP`` scheme is read just ahead of its
     ``Bearer`` one (one header, two schemes)."""
-    if dpop is None:
+    if dpop is None or any(isinstance(source, DPoPHeader) for source in sources):
         return sources
     for index, source in enumerate(sources):
         if isinstance(source, BearerHeader):

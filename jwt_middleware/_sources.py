@@ -43,6 +43,7 @@ class BearerHeader:
         self._scheme = scheme.lower()
         self._joined_marker = f",{self._scheme} "
         self._prefix = scheme + " "
+        self._scheme_name = scheme
 
     @property
     def name(self) -> str:
@@ -70,7 +71,7 @@ class BearerHeader:
             if value[: len(self._scheme)].lower() == self._scheme:
                 # "Bearer<TAB>t", "Bearer:t", "Bearer=t": ours, misspelt. Broken, not
                 # absent, or the next source (a planted cookie?) would be tried.
-                raise InvalidRequest("the Bearer scheme not followed by a space")
+                raise InvalidRequest(f"the {self._scheme_name} scheme not followed by a space")
             # Another scheme (Basic, Digest, ...) is not ours: absent, not broken. A WSGI
             # server joins repeated headers with commas; a bearer credential hidden
             # behind another one is two Authorization headers.
@@ -79,46 +80,23 @@ class BearerHeader:
             return None
         token = credentials.strip(" ")
         if not token:
-            raise InvalidRequest("the Bearer scheme without a token")
+            raise InvalidRequest(f"the {self._scheme_name} scheme without a token")
         if not is_b64token(token):
-            raise InvalidRequest("the Bearer credentials are not one b64token")
+            raise InvalidRequest(f"the {self._scheme_name} credentials are not one b64token")
         return token
 
     def __repr__(self) -> str:
         return f"BearerHeader({self._name!r})"
 
 
-class DPoPHeader:
-    """``Authorization: DPoP <token>`` (RFC 9449 section 7.1). Added by the middleware
-    ahead of its ``BearerHeader`` when ``dpop=`` is set, reading the same header; the
-    proof travels in the ``DPoP`` header and is checked by the policy."""
-
-    sent_automatically = False
-    scheme = "DPoP"
+class DPoPHeader(BearerHeader):
+    """``Authorization: DPoP <token>`` (RFC 9449 section 7.1), read with the bearer
+    header's rules. Added by the middleware ahead of its ``BearerHeader`` when ``dpop=``
+    is set, on the same header; the proof travels in the ``DPoP`` header and is checked
+    by the policy."""
 
     def __init__(self, name: str = "Authorization") -> None:
-        self._name = _header_name(name)
-
-    def extract(self, request: RequestView) -> str | None:
-        values = request.header_values(self._name)
-        if not values:
-            return None
-        if len(values) > 1:
-            raise InvalidRequest("more than one Authorization header")
-        value = values[0].strip(" \t")
-        scheme, _, credentials = value.partition(" ")
-        if scheme.lower() != "dpop":
-            if value[:4].lower() == "dpop" and len(value) > 4 and value[4] not in "-_":
-                raise InvalidRequest("the DPoP scheme not followed by a space")
-            if ",dpop " in value.lower().replace(", ", ","):
-                raise InvalidRequest("more than one Authorization header")
-            return None
-        token = credentials.strip(" ")
-        if not token:
-            raise InvalidRequest("the DPoP scheme without a token")
-        if not is_b64token(token):
-            raise InvalidRequest("the DPoP credentials are not one b64token")
-        return token
+        super().__init__(name, "DPoP")
 
     def __repr__(self) -> str:
         return f"DPoPHeader({self._name!r})"

@@ -467,13 +467,18 @@ def test_nonces_agree_across_instances_with_one_secret() -> None:
         DPoPNonces("short")
 
 
-def test_a_websocket_handshake_takes_dpop(
-    keys: Keys, clock: FakeClock, client_key: DPoPKey, bound_token: str
-) -> None:
+@pytest.fixture
+def asgi_app(keys: Keys, clock: FakeClock) -> Any:
+    """The ASGI adapter with DPoP, for scopes written by hand (call_asgi)."""
     verifier = Verifier(keys.verification_key("HS256"), clock=clock)
-    app = jwt_asgi.JWTMiddleware(
-        asgi_echo, verifier=verifier, dpop=DPoP(replay=MemoryReplayCache(clock=clock))
-    )
+    dpop = DPoP(replay=MemoryReplayCache(clock=clock))
+    return jwt_asgi.JWTMiddleware(asgi_echo, verifier=verifier, dpop=dpop)
+
+
+def test_a_websocket_handshake_takes_dpop(
+    asgi_app: Any, client_key: DPoPKey, bound_token: str
+) -> None:
+    app = asgi_app
     proof = client_key.proof("GET", "ws://testserver/ws", access_token=bound_token, iat=NOW)
     headers = [("Host", "testserver"), *dpop_headers(bound_token, proof)]
     assert call_asgi(app, "/ws", kind="websocket", headers=headers).status == 200
@@ -481,12 +486,9 @@ def test_a_websocket_handshake_takes_dpop(
 
 
 def test_the_proof_uri_is_the_mounted_path(
-    keys: Keys, clock: FakeClock, client_key: DPoPKey, bound_token: str
+    asgi_app: Any, client_key: DPoPKey, bound_token: str
 ) -> None:
-    verifier = Verifier(keys.verification_key("HS256"), clock=clock)
-    app = jwt_asgi.JWTMiddleware(
-        asgi_echo, verifier=verifier, dpop=DPoP(replay=MemoryReplayCache(clock=clock))
-    )
+    app = asgi_app
     proof = client_key.proof(
         "GET", "http://testserver/mount/api", access_token=bound_token, iat=NOW
     )
