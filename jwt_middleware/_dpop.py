@@ -49,7 +49,7 @@ class CheckedProof(NamedTuple):
 
     jkt: str  # RFC 7638 thumbprint of its jwk
     replay_key: str  # what the replay cache stores: one per key and jti
-    expires_at: float  # when the proof stops being acceptable (the entry's life)
+    ttl: float  # seconds until the proof stops being acceptable (the entry's life)
     fresh_nonce: str | None  # a newer nonce for the DPoP-Nonce header (rotation)
 
 
@@ -175,7 +175,7 @@ class DPoP:
             access_token=access_token,
             now=time.time() if now is None else now,
         )
-        if not self.replay.first_use(checked.replay_key, checked.expires_at):
+        if not self.replay.first_use(checked.replay_key, checked.ttl):
             raise InvalidDPoPProof("dpop_replay", "the DPoP proof was used before")
         return checked.jkt
 
@@ -229,7 +229,7 @@ class DPoP:
         ):
             raise InvalidDPoPProof("dpop_ath", "the DPoP proof is for another access token")
         replay_key = b64url_encode(hashlib.sha256(f"{jkt}.{jti}".encode()).digest())
-        return CheckedProof(jkt, replay_key, iat + self.max_age, fresh_nonce)
+        return CheckedProof(jkt, replay_key, max(1.0, iat + self.max_age - now), fresh_nonce)
 
     def _check_header(self, header: dict[str, Any]) -> tuple[str, str, StaticKey]:
         """The header's algorithm, key thumbprint and key, or the refusal. A client

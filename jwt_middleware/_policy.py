@@ -319,7 +319,7 @@ class AuthPolicy:
             verified = self.verifier._verify_shared(step.token)
             proof = self._bind(request, verified, step)
             if proof is not None:
-                _first_use(self._dpop_replay().first_use(proof.replay_key, proof.expires_at))
+                _first_use(self._dpop_replay().first_use(proof.replay_key, proof.ttl))
             return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -333,7 +333,7 @@ class AuthPolicy:
             proof = self._bind(request, verified, step)
             if proof is not None:
                 replay = self._dpop_replay()
-                _first_use(await replay.afirst_use(proof.replay_key, proof.expires_at))
+                _first_use(await replay.afirst_use(proof.replay_key, proof.ttl))
             return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)

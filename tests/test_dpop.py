@@ -689,3 +689,42 @@ def test_the_issuer_binds_tokens_to_a_verified_proof(keys: Keys, clock: FakeCloc
             issuer.issue("alice", dpop_jkt=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cnf"):
         issuer.issue("alice", claims={"cnf": {"jkt": jkt}})
+
+
+def test_replay_entries_live_as_long_as_the_proof_window(
+    adapter: Any,
+    keys: Keys,
+    clock: FakeClock,
+    client_key: DPoPKey,
+    bound_token: str,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    """Entries expire with the proof's window (max_age after its iat), not later: a
+    one-entry memory cache has room again once the window is over, and Redis keys carry
+    a TTL of at most the window."""
+    memory = MemoryReplayCache(max_entries=1, clock=clock)
+    client = adapter(
+        Verifier(keys.verification_key("HS256"), clock=clock), dpop=DPoP(replay=memory)
+    )
+
+    def send() -> int:
+        proof = client_key.proof("GET", URL, access_token=bound_token, iat=clock())
+        return client.get("/api", dpop_headers(bound_token, proof)).status
+
+    assert send() == 200
+    assert send() == 503  # full: the first proof is still inside its window
+    clock.advance(61)
+    assert send() == 200
+
+    import redis
+
+    replay = RedisReplayCache(redis_url, prefix=redis_prefix)
+    shared = adapter(
+        Verifier(keys.verification_key("HS256"), clock=clock), dpop=DPoP(replay=replay)
+    )
+    proof = client_key.proof("GET", URL, access_token=bound_token, iat=clock() - 20)
+    assert shared.get("/api", dpop_headers(bound_token, proof)).status == 200
+    server = redis.Redis.from_url(redis_url)
+    (key,) = server.keys(redis_prefix + "*")
+    assert 38_000 <= server.pttl(key) <= 40_000  # 60 s window, 20 s of it gone
