@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -51,7 +52,7 @@ class MemoryReplayCache:
             raise ConfigurationError("max_entries must be a positive int")
         self._max_entries = max_entries
         self._clock = clock
-        self._seen: dict[str, float] = {}  # key -> expires at, in insertion order
+        self._seen: OrderedDict[str, float] = OrderedDict()  # key -> expires at, oldest first
         self._lock = threading.Lock()
         self._forked = False
         _fork.reset_after_fork(self)
@@ -67,28 +68,29 @@ class MemoryReplayCache:
 
     def first_use(self, key: str, ttl: float) -> bool:
         now = self._clock()
-        expires_at = now + ttl
         with self._lock:
             seen = self._seen
+            self._drop_expired(now)
             previous = seen.get(key)
             if previous is not None and previous > now:
                 return False
             if len(seen) >= self._max_entries:
-                self._sweep(now)
-                if len(seen) >= self._max_entries:
-                    raise ReplayCacheUnavailable("the in-memory replay cache is full")
-            seen.pop(key, None)
-            seen[key] = expires_at
+                raise ReplayCacheUnavailable("the in-memory replay cache is full")
+            seen.pop(key, None)  # an expired entry of the same key: to the back
+            seen[key] = now + ttl
             return True
 
     async def afirst_use(self, key: str, ttl: float) -> bool:
         return self.first_use(key, ttl)
 
-    def _sweep(self, now: float) -> None:
-        """Drop expired entries; all proofs live about as long, so the oldest are first."""
+    def _drop_expired(self, now: float) -> None:
+        """Proofs live about as long as each other, so the oldest entries expire first:
+        dropped from the front, O(1) per entry, until one is still alive."""
         seen = self._seen
-        stale = [key for key, until in seen.items() if until <= now]
-        for key in stale:
+        while seen:
+            key, until = next(iter(seen.items()))
+            if until > now:
+                return
             del seen[key]
 
     def __len__(self) -> int:
