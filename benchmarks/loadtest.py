@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _net import free_port, wait_for
 
 from jwt_middleware import StaticKey, TokenIssuer
-from jwt_middleware._keyfiles import _public_jwk
+from jwt_middleware._jwk import public_jwk as _public_jwk
 from tests.docserver import DocumentServer
 
 KINDS = ("valid", "expired", "forged", "wrong_kid", "malformed", "unsigned")

@@ -41,6 +41,7 @@ FOREIGN = {
     "Depends",
     "Ed25519",
     "EdDSA",
+    "Forwarded",  # the RFC 7239 header
     "False",
     "HTTPBearer",
     "HTTPException",
