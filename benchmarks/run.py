@@ -501,6 +501,7 @@ def scale(keys: Keys, quick: bool, smoke: bool = False) -> None:
     rows[-1][2] = f"{key_ns[-1] / key_ns[0]:.2f}x the 1-key cost"
     rows.extend(rule_rows(keys))
     rows.extend(resource_rows(keys))
+    rows.extend(https_rows(keys))
     table(
         "Scale (WSGI middleware per request; Verifier.verify for key sets)",
         ["", "median", "ratio"],
@@ -533,16 +534,33 @@ def resource_rows(keys: Keys) -> list[list[str]]:
     )
 
 
+def https_rows(keys: Keys) -> list[list[str]]:
+    """A cached token over https without and with ``require_https`` (the fast path
+    checks the connection's scheme)."""
+    return _option_rows(
+        keys,
+        ("cached token over https", {}),
+        ("with require_https=True, cached token", {"require_https": True}),
+        "{:.2f}x the cost without",
+        scheme="https",
+    )
+
+
 def _option_rows(
     keys: Keys,
     base: tuple[str, dict[str, Any]],
     other: tuple[str, dict[str, Any]],
     ratio_text: str,
+    scheme: str = "http",
 ) -> list[list[str]]:
     """The same cached-token request through the WSGI middleware built with two sets of
     options, timed in the same rounds; the ratio is other/base per round."""
     token = keys.token("HS256")
-    environ = {**peers.wsgi_environ(token), "PATH_INFO": "/api/v1/orders/42"}
+    environ = {
+        **peers.wsgi_environ(token),
+        "PATH_INFO": "/api/v1/orders/42",
+        "wsgi.url_scheme": scheme,
+    }
     apps = [
         WSGIMiddleware(_ok_wsgi, verifier=keys.verifier("HS256"), **options)
         for _, options in (base, other)

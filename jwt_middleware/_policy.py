@@ -263,6 +263,7 @@ class AuthPolicy:
         )
         self._error_response = error_response
         self._on_decision = on_decision
+        self._fast_https = False  # the fast path needs an https connection (_fast_path)
         self._fast = self._fast_path()
         self._fast_scheme = self._fast[1] if self._fast is not None else None
         self.warm_start = bool(warm_start) and verifier.can_prefetch
@@ -285,15 +286,22 @@ class AuthPolicy:
         return self._fast[0] if self._fast is not None else None
 
     def _fast_token(
-        self, credentials: str, method: str, query: str | bytes, path: str | None
+        self,
+        credentials: str,
+        method: str,
+        query: str | bytes,
+        path: str | None,
+        scheme: str = "https",
     ) -> VerifiedToken | None:
         """The common case, a token seen before, decided without building a request
         view: ``credentials`` is the one value of ``_fast_header``. The token is the
         cache's own (read-only, as ``Allowed.token``). None means "take the full
-        path" (which also produces every refusal), never "refuse"."""
+        path" (which also produces every refusal), never "refuse". ``scheme``: the
+        connection's, which the adapters pass when ``_fast_https`` says it decides."""
         prefix = self._fast_scheme
         if (
             prefix is None
+            or (self._fast_https and scheme != "https")
             or query
             or method == "OPTIONS"
             or not credentials.startswith(prefix)
@@ -352,8 +360,18 @@ class AuthPolicy:
             return None
         if self._on_decision is not None:
             return None
-        if self._require_https or (self._dpop is not None and self._dpop.required):
-            return None  # every token needs the request's origin, or is refused
+        if self._dpop is not None and self._dpop.required:
+            return None  # every bearer token is refused
+        if self._require_https:
+            # Cached tokens pass on https connections only, when that alone decides:
+            # not behind trusted proxies (their headers decide), and public_origin says
+            # https for every request (or http: all refused).
+            public = self._origins.public_origin
+            if public is not None and public[0] != "https":
+                return None
+            if public is None and self._origins.trusted_proxies is not None:
+                return None
+            self._fast_https = public is None
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
         return sources[0]._fast_prefix

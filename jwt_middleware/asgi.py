@@ -111,6 +111,7 @@ def fast_token(
         scope.get("method", "GET"),
         scope.get("query_string", b""),
         route_path(scope.get("path") or "/", scope.get("root_path")) if routes else None,
+        (scope.get("scheme") or "http") if policy._fast_https else "https",
     )
 
 

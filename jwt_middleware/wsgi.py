@@ -141,6 +141,7 @@ class JWTMiddleware:
                 environ.get("REQUEST_METHOD", "GET").upper(),
                 environ.get("QUERY_STRING", ""),
                 _route_path(environ) if self._fast_routes else None,
+                environ.get("wsgi.url_scheme", "http") if self.policy._fast_https else "https",
             )
         )
         if token is None:

@@ -337,3 +337,45 @@ def test_debug_logging_takes_the_full_path(
     client.get("/", bearer(token))
     assert len(full) == 2
     assert caplog.text.count("allowed 'GET'") == 2
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"require_https": True}, id="connection"),
+        pytest.param(
+            {"require_https": True, "public_origin": "https://api.example"}, id="public-origin"
+        ),
+    ],
+)
+def test_require_https_keeps_the_fast_path_for_https(
+    verifier: Verifier, make_token: TokenFactory, options: dict[str, Any]
+) -> None:
+    """Cached tokens over https take the fast path; over http (by the connection) they
+    go to the full path, which refuses them, as the first sight was."""
+    from werkzeug.test import Client
+
+    from jwt_middleware.wsgi import JWTMiddleware
+
+    from .conftest import wsgi_echo
+
+    app = JWTMiddleware(wsgi_echo, verifier=verifier, **options)
+    full: list[int] = []
+    sync = app.policy.authenticate
+    app.policy.authenticate = lambda request: full.append(1) or sync(request)  # type: ignore[method-assign]
+    headers = bearer(make_token())
+    for _ in range(3):
+        assert Client(app).get("/", "https://api.example", headers=headers).status_code == 200
+    assert len(full) == 1
+    plain = Client(app).get("/", "http://api.example", headers=headers).status_code
+    assert plain == (200 if "public_origin" in options else 400)
+    assert len(full) == (1 if "public_origin" in options else 2)
+
+
+def test_require_https_behind_trusted_proxies_takes_the_full_path(
+    verifier: Verifier, make_token: TokenFactory
+) -> None:
+    from jwt_middleware import AuthPolicy
+
+    policy = AuthPolicy(verifier, require_https=True, trusted_proxies=["10.0.0.1"])
+    assert policy._fast_header is None  # the proxies' headers decide each request
