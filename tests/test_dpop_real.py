@@ -117,7 +117,7 @@ def test_uvicorn(provider: Provider, redis_url: str, redis_prefix: str) -> None:
     argv = [
         "uvicorn",
         "--factory",
-        "tests.dpop_apps:starlette_app",
+        "tests.sender_apps:starlette_app",
         "--host",
         "127.0.0.1",
         "--port",
@@ -144,7 +144,7 @@ def test_gunicorn_two_workers_share_the_replay_cache(
     provider: Provider, redis_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    argv = ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "tests.dpop_apps:flask_app()"]
+    argv = ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "tests.sender_apps:flask_app()"]
     with running(argv, port, _env(provider, redis_url, redis_prefix)):
         pids: set[int] = set()
         for _ in range(4):  # until both workers have answered (sync workers: no keep-alive)

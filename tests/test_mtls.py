@@ -270,3 +270,47 @@ def test_without_client_certificates_a_bound_token_is_refused(
         headers=[("Authorization", f"Bearer {make_token(cnf={'x5t#S256': pki.alice.x5t})}")],
     )
     assert reply.json()["error"] == "invalid_token"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("proxies", "status"), [("127.0.0.1", 200), ("10.0.0.1", 401)])
+def test_the_proxy_header_under_uvicorn(pki: PKI, proxies: str, status: int) -> None:
+    """As a TLS-terminating proxy on loopback would send it (nginx's URL-encoded PEM),
+    through a real server; the header is believed only from a trusted address."""
+    import secrets
+
+    from jwt_middleware import StaticKey, TokenIssuer
+
+    from .servers import free_port, running
+
+    secret = secrets.token_bytes(32)
+    issuer = TokenIssuer(StaticKey(secret, "HS256"))
+    token = issuer.issue("alice")  # unbound: a bearer token, whoever sends it
+    bound = issuer._sign(
+        "at+jwt", {"sub": "alice", "exp": 4_000_000_000, "cnf": {"x5t#S256": pki.alice.x5t}}
+    )
+    port = free_port()
+    argv = [
+        "uvicorn",
+        "--factory",
+        "tests.sender_apps:certificate_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-proxy-headers",
+    ]
+    env = {"MTLS_SECRET": secret.hex(), "MTLS_PROXIES": proxies}
+    with running(argv, port, env):
+        url = f"http://127.0.0.1:{port}/api/me"
+        headers = {
+            "Authorization": f"Bearer {bound}",
+            "X-Client-Cert": quote(pki.alice.pem, safe=""),
+        }
+        assert httpx.get(url, headers=headers, timeout=5).status_code == status
+        other = {**headers, "X-Client-Cert": quote(pki.mallory.pem, safe="")}
+        assert httpx.get(url, headers=other, timeout=5).status_code == 401
+        assert (
+            httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
+            == 200
+        )

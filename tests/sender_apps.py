@@ -1,7 +1,8 @@
-"""Apps for tests/test_dpop_real.py, configured from the environment, served by real
-servers (uvicorn, gunicorn) on loopback: a Starlette app (ASGI) and a Flask app (WSGI)
-behind the middleware with DPoP, keys from the test's OpenID Provider, and the replay
-cache in the Redis the test names."""
+"""Apps for the sender-constrained tests with real servers, configured from the
+environment, served by uvicorn and gunicorn on loopback: a Starlette app (ASGI) and a
+Flask app (WSGI) behind the middleware with DPoP, keys from the test's OpenID Provider
+and the replay cache in the Redis the test names (tests/test_dpop_real.py); and an app
+taking certificate-bound tokens from a proxy's header (tests/test_mtls.py)."""
 
 from __future__ import annotations
 
@@ -72,4 +73,27 @@ def flask_app() -> Any:
         )
 
     app.wsgi_app = JWTMiddleware(app.wsgi_app, verifier=_verifier(), **_options())  # type: ignore[method-assign]
+    return app
+
+
+def certificate_app() -> Any:
+    """Certificate-bound tokens from ``X-Client-Cert``, believed from MTLS_PROXIES."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from jwt_middleware import ClientCertificates, StaticKey
+    from jwt_middleware.asgi import JWTMiddleware
+
+    async def me(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": request.user.identity})
+
+    app = Starlette(routes=[Route("/api/me", me)])
+    app.add_middleware(
+        JWTMiddleware,
+        verifier=Verifier(StaticKey(bytes.fromhex(os.environ["MTLS_SECRET"]), "HS256")),
+        client_certificates=ClientCertificates(header="X-Client-Cert"),
+        trusted_proxies=os.environ["MTLS_PROXIES"].split(","),
+    )
     return app
