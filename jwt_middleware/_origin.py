@@ -15,24 +15,35 @@ Pure: ``OriginPolicy.resolve`` reads a ``RequestView``.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
-from typing import Any, Literal, NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from ._request import RequestView
 from .errors import ConfigurationError
 
 ForwardingHeaders = Literal["x-forwarded", "forwarded"]
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+if TYPE_CHECKING:
+    import ipaddress
+
+    _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _WEB_SCHEMES = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-# RFC 7239 section 4: forwarded-pair = token "=" value; value = token / quoted-string
-_PAIR = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[^;,\s"]*)\s*([;,]|$)')
-# A host as a proxy forwards it: reg-name or IPv4, or an IPv6 literal; an optional port.
-_HOST = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+@cache
+def _pair() -> re.Pattern[str]:
+    """RFC 7239 section 4: forwarded-pair = token "=" value; value = token / quoted-string
+    (compiled on first use, like everything here only proxied services need)."""
+    return re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[^;,\s"]*)\s*([;,]|$)')
+
+
+@cache
+def _host_pattern() -> re.Pattern[str]:
+    """A host as a proxy forwards it: reg-name or IPv4, or an IPv6 literal; a port."""
+    return re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class RequestOrigin(NamedTuple):
@@ -50,7 +61,7 @@ class RequestOrigin(NamedTuple):
     @property
     def client_is_loopback(self) -> bool:
         address = _address(self.client)
-        return address is not None and any(address in net for net in _LOOPBACK)
+        return address is not None and address.is_loopback
 
 
 class TrustedProxies:
@@ -68,6 +79,8 @@ class TrustedProxies:
     ) -> None:
         if isinstance(addresses, str):
             addresses = (addresses,)
+        import ipaddress
+
         networks: list[_Network] = []
         for entry in addresses:
             try:
@@ -197,7 +210,7 @@ def _forwarded_elements(value: str) -> list[dict[str, str]]:
     elements: list[dict[str, str]] = [{}]
     position = 0
     while position < len(value):
-        match = _PAIR.match(value, position)
+        match = _pair().match(value, position)
         if match is None:
             return []
         name, raw, separator = match.groups()
@@ -215,7 +228,7 @@ def _scheme(value: str | None) -> str | None:
 
 
 def _host(value: str | None) -> str | None:
-    return value if value is not None and _HOST.fullmatch(value) else None
+    return value if value is not None and _host_pattern().fullmatch(value) else None
 
 
 def _strip_port(address: str) -> str:
@@ -231,6 +244,8 @@ def _strip_port(address: str) -> str:
 def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not text:
         return None
+    import ipaddress
+
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
