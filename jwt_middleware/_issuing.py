@@ -11,6 +11,7 @@ checks ``sid`` as well as ``jti``).
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -19,18 +20,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._claims import scopes_of
+from ._claims import confirmation, scopes_of
 from ._encoding import b64url_encode
 from ._keys import EDDSA_ALGORITHMS, StaticKey
 from ._responses import SCOPE_TOKEN
 from ._revocation import Denylist, MemoryDenylist, session_entry, token_entry
 from ._verifier import Verifier
 from .errors import (
+    BindingMismatch,
     ConfigurationError,
     ExpiredToken,
     InvalidClaims,
     RefreshTokenReused,
     RevokedToken,
+    UnsupportedConfirmation,
     WrongTokenType,
 )
 
@@ -149,10 +152,9 @@ class TokenIssuer:
         bound to that DPoP key (``cnf.jkt``, RFC 9449 section 6): only requests with a
         proof signed by the key are accepted."""
         extra = _extra(claims)
-        if dpop_jkt is not None:
-            if not isinstance(dpop_jkt, str) or not _THUMBPRINT.fullmatch(dpop_jkt):
-                raise ValueError("dpop_jkt is a JWK SHA-256 thumbprint (43 base64url chars)")
-            extra["cnf"] = {"jkt": dpop_jkt}
+        jkt = _thumbprint(dpop_jkt)
+        if jkt is not None:
+            extra["cnf"] = {"jkt": jkt}
         return self._access_token(subject, _scopes(scopes), extra, ttl, sid=None)
 
     def issue_pair(
@@ -161,14 +163,27 @@ class TokenIssuer:
         *,
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
+        dpop_jkt: str | None = None,
     ) -> TokenPair:
-        """An access token and a refresh token that starts a new session."""
-        return self._pair(subject, _scopes(scopes), _extra(claims), secrets.token_urlsafe(16))
+        """An access token and a refresh token that starts a new session. With
+        ``dpop_jkt`` both are bound to that DPoP key (RFC 9449 section 5, as public
+        clients' refresh tokens must be): ``refresh`` then wants the same key."""
+        sid, jkt = secrets.token_urlsafe(16), _thumbprint(dpop_jkt)
+        return self._pair(subject, _scopes(scopes), _extra(claims), sid, jkt, jkt)
 
     def _pair(
-        self, subject: str, scopes: tuple[str, ...], extra: dict[str, Any], sid: str
+        self,
+        subject: str,
+        scopes: tuple[str, ...],
+        extra: dict[str, Any],
+        sid: str,
+        jkt: str | None = None,
+        refresh_jkt: str | None = None,
     ) -> TokenPair:
-        access = self._access_token(subject, scopes, extra, None, sid)
+        """``jkt`` binds the access token (``token_type`` then ``DPoP``, RFC 9449 section
+        5), ``refresh_jkt`` the refresh token."""
+        cnf = None if jkt is None else {"jkt": jkt}
+        access = self._access_token(subject, scopes, {**extra, "cnf": cnf}, None, sid)
         now = int(self._clock())
         refresh_claims: dict[str, Any] = {
             "iss": self._issuer,
@@ -180,9 +195,11 @@ class TokenIssuer:
             "sid": sid,
             "scope": " ".join(scopes) or None,
             "ext": extra or None,
+            "cnf": None if refresh_jkt is None else {"jkt": refresh_jkt},
         }
         refresh = self._sign(REFRESH_TOKEN_TYPE, refresh_claims)
-        return TokenPair(access, refresh, self.access_ttl, self.refresh_ttl)
+        token_type = "Bearer" if jkt is None else "DPoP"
+        return TokenPair(access, refresh, self.access_ttl, self.refresh_ttl, token_type)
 
     def _access_token(
         self,
@@ -224,26 +241,32 @@ class TokenIssuer:
 
     # -- refresh and revocation (sync and async share every step but the denylist) ----
 
-    def refresh(self, refresh_token: str) -> TokenPair:
+    def refresh(self, refresh_token: str, *, dpop_jkt: str | None = None) -> TokenPair:
         """A new pair for a valid, unused refresh token; the old one is used up. A used
         one presented again revokes its whole session and raises
-        ``RefreshTokenReused``."""
+        ``RefreshTokenReused``. ``dpop_jkt``: the key of the token request's DPoP proof
+        (``DPoP.verify_proof``); a DPoP-bound refresh token needs its own key
+        (``BindingMismatch`` otherwise, checked before the token is used up, so a
+        thief without the key cannot spend it), and the new access token is bound to
+        the proof's key (the refresh token keeps its binding)."""
         claims, sid, jti = self._verified_refresh(refresh_token)
+        jkt = _refresh_binding(claims, _thumbprint(dpop_jkt))
         if self.denylist.is_revoked(session_entry(sid)):
             raise RevokedToken("the session was revoked")
         if not self.denylist.revoke(token_entry(jti), claims["exp"]):
             self.denylist.revoke(session_entry(sid), self._clock() + self.refresh_ttl)
             raise RefreshTokenReused()
-        return self._successor(claims, sid)
+        return self._successor(claims, sid, jkt)
 
-    async def arefresh(self, refresh_token: str) -> TokenPair:
+    async def arefresh(self, refresh_token: str, *, dpop_jkt: str | None = None) -> TokenPair:
         claims, sid, jti = self._verified_refresh(refresh_token)
+        jkt = _refresh_binding(claims, _thumbprint(dpop_jkt))
         if await self.denylist.ais_revoked(session_entry(sid)):
             raise RevokedToken("the session was revoked")
         if not await self.denylist.arevoke(token_entry(jti), claims["exp"]):
             await self.denylist.arevoke(session_entry(sid), self._clock() + self.refresh_ttl)
             raise RefreshTokenReused()
-        return self._successor(claims, sid)
+        return self._successor(claims, sid, jkt)
 
     def revoke(self, token: str, *, session: bool = False) -> bool:
         """Revoke a token issued here until it expires; with ``session=True`` also every
@@ -270,16 +293,23 @@ class TokenIssuer:
         return bool(entries)
 
     def _verified_refresh(self, token: str) -> tuple[dict[str, Any], str, str]:
-        claims = self._refresh_verifier.verify(token)
+        # Bound refresh tokens are checked against the proof's key by the caller.
+        claims = dict(self._refresh_verifier._verify_shared(token).claims)
         sid = claims["sid"]
         if not isinstance(sid, str):
             raise InvalidClaims("sid is not a string")
         return claims, sid, claims["jti"]
 
-    def _successor(self, claims: dict[str, Any], sid: str) -> TokenPair:
+    def _successor(self, claims: dict[str, Any], sid: str, jkt: str | None) -> TokenPair:
         extra = claims.get("ext")
+        bound = confirmation(claims)
         return self._pair(
-            claims["sub"], scopes_of(claims), extra if isinstance(extra, dict) else {}, sid
+            claims["sub"],
+            scopes_of(claims),
+            extra if isinstance(extra, dict) else {},
+            sid,
+            jkt,
+            None if bound is None else bound.get("jkt"),
         )
 
     def _verified_any(self, token: str) -> dict[str, Any] | None:
@@ -301,6 +331,29 @@ class TokenIssuer:
         if session and isinstance(sid, str):
             entries.append((session_entry(sid), self._clock() + self.refresh_ttl))
         return entries
+
+
+def _thumbprint(dpop_jkt: object) -> str | None:
+    if dpop_jkt is None:
+        return None
+    if not isinstance(dpop_jkt, str) or not _THUMBPRINT.fullmatch(dpop_jkt):
+        raise ValueError("dpop_jkt is a JWK SHA-256 thumbprint (43 base64url chars)")
+    return dpop_jkt
+
+
+def _refresh_binding(claims: dict[str, Any], proof_jkt: str | None) -> str | None:
+    """The key the new access token is bound to: the proof's. A bound refresh token
+    needs a proof by its own key (RFC 9449 section 5)."""
+    bound = confirmation(claims)
+    jkt = None if bound is None else bound.get("jkt")
+    if bound is not None and jkt is None:
+        raise UnsupportedConfirmation("a refresh token bound to a certificate")
+    if jkt is not None:
+        if proof_jkt is None:
+            raise BindingMismatch("dpop_downgrade")
+        if not hmac.compare_digest(jkt.encode(), proof_jkt.encode()):
+            raise BindingMismatch("dpop_key_mismatch")
+    return proof_jkt
 
 
 def _segment(value: dict[str, Any]) -> str:

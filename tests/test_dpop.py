@@ -728,3 +728,41 @@ def test_replay_entries_live_as_long_as_the_proof_window(
     server = redis.Redis.from_url(redis_url)
     (key,) = server.keys(redis_prefix + "*")
     assert 38_000 <= server.pttl(key) <= 40_000  # 60 s window, 20 s of it gone
+
+
+def test_bound_refresh_tokens_need_their_key(keys: Keys, clock: FakeClock) -> None:
+    """RFC 9449 section 5: a pair issued for a DPoP key is bound to it, refresh token
+    included; refreshing needs a proof by that key, checked before the refresh token is
+    used up (a thief without the key cannot burn the session)."""
+    import asyncio
+    import base64 as b64
+
+    from jwt_middleware import BindingMismatch, StaticKey, TokenIssuer
+
+    def cnf(token: str) -> Any:
+        payload = token.split(".")[1]
+        return json.loads(b64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("cnf")
+
+    issuer = TokenIssuer(StaticKey(keys.signing_material("HS256"), "HS256"), clock=clock)
+    owner, thief = DPoPKey.generate(), DPoPKey.generate()
+    pair = issuer.issue_pair("alice", dpop_jkt=owner.thumbprint)
+    assert cnf(pair.access_token) == cnf(pair.refresh_token) == {"jkt": owner.thumbprint}
+    assert pair.as_dict()["token_type"] == "DPoP"
+    for proof_key, reason in ((None, "dpop_downgrade"), (thief.thumbprint, "dpop_key_mismatch")):
+        with pytest.raises(BindingMismatch) as refused:
+            issuer.refresh(pair.refresh_token, dpop_jkt=proof_key)
+        assert refused.value.reason == reason
+    renewed = issuer.refresh(pair.refresh_token, dpop_jkt=owner.thumbprint)  # not used up
+    assert cnf(renewed.access_token) == cnf(renewed.refresh_token) == {"jkt": owner.thumbprint}
+    again = asyncio.run(issuer.arefresh(renewed.refresh_token, dpop_jkt=owner.thumbprint))
+    assert cnf(again.refresh_token) == {"jkt": owner.thumbprint}
+
+    # An unbound (confidential client's) refresh token: the new access token is bound to
+    # the proof's key, the refresh token stays unbound.
+    plain = issuer.issue_pair("bob")
+    bound_now = issuer.refresh(plain.refresh_token, dpop_jkt=owner.thumbprint)
+    assert cnf(bound_now.access_token) == {"jkt": owner.thumbprint}
+    assert cnf(bound_now.refresh_token) is None
+    assert bound_now.token_type == "DPoP"
+    unbound = issuer.refresh(bound_now.refresh_token)
+    assert cnf(unbound.access_token) is None and unbound.token_type == "Bearer"
