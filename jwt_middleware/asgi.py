@@ -235,7 +235,7 @@ def _adding_headers(send: Send, headers: tuple[tuple[str, str], ...]) -> Send:
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
     async def send_with_headers(message: Message) -> None:
-        if message.get("type") == "http.response.start":
+        if message.get("type") in ("http.response.start", "websocket.accept"):
             message = {**message, "headers": [*(message.get("headers") or ()), *extra]}
         await send(message)
 

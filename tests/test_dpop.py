@@ -766,3 +766,48 @@ def test_bound_refresh_tokens_need_their_key(keys: Keys, clock: FakeClock) -> No
     assert bound_now.token_type == "DPoP"
     unbound = issuer.refresh(bound_now.refresh_token)
     assert cnf(unbound.access_token) is None and unbound.token_type == "Bearer"
+
+
+def test_nonce_rotation_reaches_a_websocket_accept(
+    keys: Keys, clock: FakeClock, client_key: DPoPKey, bound_token: str
+) -> None:
+    import asyncio
+
+    nonces = DPoPNonces("n" * 32, lifetime=60)
+    verifier = Verifier(keys.verification_key("HS256"), clock=clock)
+    dpop = DPoP(nonces=nonces, replay=MemoryReplayCache(clock=clock))
+
+    async def accept(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "headers": [(b"x-app", b"1")]})
+
+    app = jwt_asgi.JWTMiddleware(accept, verifier=verifier, dpop=dpop)
+    old = nonces.current(clock())
+    clock.advance(60)  # the old nonce still passes; the accept should carry the new one
+    proof = client_key.proof(
+        "GET", "ws://testserver/ws", access_token=bound_token, iat=clock(), nonce=old
+    )
+    scope = {
+        "type": "websocket",
+        "scheme": "ws",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"DPoP {bound_token}".encode()),
+            (b"dpop", proof.encode()),
+        ],
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["type"] == "websocket.accept"
+    assert (b"dpop-nonce", nonces.current(clock()).encode()) in sent[0]["headers"]
+    assert (b"x-app", b"1") in sent[0]["headers"]
