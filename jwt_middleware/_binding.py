@@ -45,18 +45,19 @@ class SenderBinding:
         origin: RequestOrigin,
         token: str,
         claims: dict[str, Any],
-        used_dpop: bool,
+        proof_text: str | None,
         now: float,
     ) -> CheckedProof | None:
+        """``proof_text``: the ``DPoP`` header under the DPoP scheme, else None."""
         cnf = confirmation(claims)
         jkt = None if cnf is None else cnf.get("jkt")
         proof = None
-        if used_dpop:
+        if proof_text is not None:
             if jkt is None:
                 raise BindingMismatch("dpop_unbound")
             assert self.dpop is not None  # noqa: S101 - DPoPHeader exists only with dpop=
             proof = self.dpop.check_proof(
-                self.proof_header(request),
+                proof_text,
                 method=request.method,
                 uri=origin.origin + request.target_path(),
                 access_token=token,

@@ -127,11 +127,12 @@ class MiddlewareOptions(TypedDict, total=False):
 class _Pending:
     """A token found, to be verified (a plain class: cheaper to make than a tuple type)."""
 
-    __slots__ = ("dpop", "rule", "source", "token")
+    __slots__ = ("dpop", "proof", "rule", "source", "token")
 
     def __init__(self, token: str, source: TokenSource, rule: Rule | None) -> None:
         self.token, self.source, self.rule = token, source, rule
         self.dpop = type(source) is DPoPHeader
+        self.proof: str | None = None  # the DPoP header, read once (see _admit)
 
 
 class AuthPolicy:
@@ -426,8 +427,8 @@ class AuthPolicy:
         if self._dpop is not None:
             if self._dpop.required and not pending.dpop:
                 raise BindingMismatch("dpop_required")
-            if pending.dpop:
-                self._binding.proof_header(request)  # there, once: before verifying
+            if pending.dpop:  # there, and one: before the token is verified
+                pending.proof = self._binding.proof_header(request)
         source = pending.source
         if (
             source.sent_automatically
@@ -449,7 +450,7 @@ class AuthPolicy:
             self._origins.resolve(request),
             step.token,
             verified.claims,
-            step.dpop,
+            step.proof,
             self.verifier._clock(),
         )
 
