@@ -2,24 +2,36 @@
 bound to? (RFC 9449 DPoP ``cnf.jkt``, RFC 8705 certificates ``cnf.x5t#S256``.)
 
 Pure, like the rest of the policy: ``SenderBinding.check`` answers the DPoP proof
-that passed (whose replay-cache entry the policy's sync or async driver then claims),
-or raises the refusal. A ``cnf`` this configuration cannot check fails closed.
+that passed (whose replay-cache entry the policy's sync or async driver then claims
+with ``claim``/``aclaim``), or raises the refusal. A ``cnf`` this configuration cannot
+check fails closed.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from collections.abc import Callable
 
 from ._claims import confirmation
 from ._dpop import CheckedProof, DPoP
 from ._mtls import ClientCertificates
-from ._origin import OriginPolicy, RequestOrigin
+from ._origin import OriginPolicy
 from ._request import RequestView
-from .errors import BindingMismatch, InvalidDPoPProof, UnsupportedConfirmation
+from ._sources import BearerHeader, DPoPHeader, TokenSource
+from ._verifier import VerifiedToken
+from .errors import (
+    BindingMismatch,
+    ConfigurationError,
+    InvalidDPoPProof,
+    UnsupportedConfirmation,
+)
 
 
 class SenderBinding:
+    """What the policy asks about sender constraints: which sources read the DPoP
+    scheme, what a DPoP request must carry before its token is verified, and whether
+    a verified token's request holds what the token is bound to."""
+
     def __init__(
         self,
         dpop: DPoP | None,
@@ -30,8 +42,28 @@ class SenderBinding:
         self.certificates = certificates
         self._origins = origins
 
-    def proof_header(self, request: RequestView) -> str:
-        """The one ``DPoP`` proof of a request under the DPoP scheme."""
+    def sources(self, sources: tuple[TokenSource, ...]) -> tuple[TokenSource, ...]:
+        """With DPoP, the Authorization header's ``DPoP`` scheme is read just ahead of its
+        ``Bearer`` one (one header, two schemes)."""
+        if self.dpop is None or any(isinstance(source, DPoPHeader) for source in sources):
+            return sources
+        for index, source in enumerate(sources):
+            if isinstance(source, BearerHeader):
+                return (*sources[:index], DPoPHeader(source.name), *sources[index:])
+        raise ConfigurationError(
+            "DPoP tokens come in the Authorization header: keep a BearerHeader"
+        )
+
+    def admit(self, request: RequestView, source: TokenSource) -> str | None:
+        """Before the token is verified: a bearer token where DPoP is required is
+        refused; a DPoP one must come with one proof, which is answered (read once)."""
+        dpop = self.dpop
+        if dpop is None:
+            return None
+        if type(source) is not DPoPHeader:
+            if dpop.required:
+                raise BindingMismatch("dpop_required")
+            return None
         values = request.header_values("dpop")
         if not values:
             raise InvalidDPoPProof("dpop_missing", "the DPoP scheme without a DPoP proof")
@@ -42,14 +74,17 @@ class SenderBinding:
     def check(
         self,
         request: RequestView,
-        origin: RequestOrigin,
         token: str,
-        claims: dict[str, Any],
+        verified: VerifiedToken,
         proof_text: str | None,
-        now: float,
+        clock: Callable[[], float],
     ) -> CheckedProof | None:
-        """``proof_text``: the ``DPoP`` header under the DPoP scheme, else None."""
-        cnf = confirmation(claims)
+        """The proof that passed (its replay entry still to be claimed, see
+        ``DPoP.claim``), or None when there is nothing to prove; raises the refusal.
+        ``proof_text``: what ``admit`` answered."""
+        if not verified.bound and proof_text is None:
+            return None  # a plain bearer token
+        cnf = confirmation(verified.claims)
         jkt = None if cnf is None else cnf.get("jkt")
         proof = None
         if proof_text is not None:
@@ -59,9 +94,9 @@ class SenderBinding:
             proof = self.dpop.check_proof(
                 proof_text,
                 method=request.method,
-                uri=origin.origin + request.target_path(),
+                uri=self._origins.resolve(request).origin + request.target_path(),
                 access_token=token,
-                now=now,
+                now=clock(),
             )
             if not _same(proof.jkt, jkt):
                 raise BindingMismatch("dpop_key_mismatch")
@@ -73,6 +108,15 @@ class SenderBinding:
         if x5t is not None:
             self._check_certificate(request, x5t)
         return proof
+
+    def claim(self, proof: CheckedProof) -> None:
+        """Take the replay entry of a proof ``check`` passed (``dpop_replay`` if taken)."""
+        assert self.dpop is not None  # noqa: S101 - a proof was checked, so DPoP is on
+        self.dpop.claim(proof)
+
+    async def aclaim(self, proof: CheckedProof) -> None:
+        assert self.dpop is not None  # noqa: S101 - a proof was checked, so DPoP is on
+        await self.dpop.aclaim(proof)
 
     def _check_certificate(self, request: RequestView, x5t: str) -> None:
         certificates = self.certificates

@@ -175,9 +175,15 @@ class DPoP:
             access_token=access_token,
             now=time.time() if now is None else now,
         )
-        if not self.replay.first_use(checked.replay_key, checked.ttl):
-            raise InvalidDPoPProof("dpop_replay", "the DPoP proof was used before")
+        self.claim(checked)
         return checked.jkt
+
+    def claim(self, proof: CheckedProof) -> None:
+        """Take the proof's replay entry; ``dpop_replay`` when it was taken before."""
+        _first_use(self.replay.first_use(proof.replay_key, proof.ttl))
+
+    async def aclaim(self, proof: CheckedProof) -> None:
+        _first_use(await self.replay.afirst_use(proof.replay_key, proof.ttl))
 
     def check_proof(
         self, proof: str, *, method: str, uri: str, access_token: str | None, now: float
@@ -289,6 +295,11 @@ class DPoP:
             f"DPoP(required={self.required}, algorithms={list(self.algorithms)}, "
             f"max_age={self.max_age}, replay={self.replay!r}, nonces={self.nonces!r})"
         )
+
+
+def _first_use(first: bool) -> None:
+    if not first:
+        raise InvalidDPoPProof("dpop_replay", "the DPoP proof was used before")
 
 
 def access_token_hash(access_token: str) -> str:

@@ -17,7 +17,6 @@ from ._csrf import CSRFCheck
 from ._dpop import CheckedProof, DPoP
 from ._mtls import ClientCertificates, check_header_setup
 from ._origin import OriginPolicy, TrustedProxies
-from ._replay import ReplayCache
 from ._request import RequestView
 from ._resource import MetadataResponse, ProtectedResource
 from ._responses import SCOPE_TOKEN, Challenges, ErrorResponse, check_realm, is_sendable
@@ -26,12 +25,10 @@ from ._sources import BearerHeader, DPoPHeader, TokenSource, query_carries_token
 from ._verifier import VerifiedToken, Verifier
 from .errors import (
     AuthError,
-    BindingMismatch,
     ConfigurationError,
     CSRFFailed,
     InsecureTransport,
     InsufficientScope,
-    InvalidDPoPProof,
     InvalidRequest,
     MissingToken,
     VerificationFailed,
@@ -127,12 +124,11 @@ class MiddlewareOptions(TypedDict, total=False):
 class _Pending:
     """A token found, to be verified (a plain class: cheaper to make than a tuple type)."""
 
-    __slots__ = ("dpop", "proof", "rule", "source", "token")
+    __slots__ = ("proof", "rule", "source", "token")
 
     def __init__(self, token: str, source: TokenSource, rule: Rule | None) -> None:
         self.token, self.source, self.rule = token, source, rule
-        self.dpop = type(source) is DPoPHeader
-        self.proof: str | None = None  # the DPoP header, read once (see _admit)
+        self.proof: str | None = None  # the DPoP proof, read once (SenderBinding.admit)
 
 
 class AuthPolicy:
@@ -227,7 +223,7 @@ class AuthPolicy:
             )
         )
         self._metadata_url = None if self._metadata is None else self._metadata.url
-        self._sources = _with_dpop(tuple(sources), dpop)
+        self._sources = self._binding.sources(tuple(sources))
         if not self._sources:
             raise ConfigurationError("at least one token source is needed")
         if isinstance(exempt, str):
@@ -264,7 +260,9 @@ class AuthPolicy:
         )
         self._error_response = error_response
         self._on_decision = on_decision
-        self._fast_https = False  # the fast path needs an https connection (_fast_path)
+        # With require_https and nothing but the connection to say, the fast path
+        # serves https connections only (the adapters pass the scheme then).
+        self._fast_https = self._require_https and self._origins.public_origin is None
         self._fast = self._fast_path()
         self._fast_scheme = self._fast[1] if self._fast is not None else None
         self.warm_start = bool(warm_start) and verifier.can_prefetch
@@ -326,9 +324,11 @@ class AuthPolicy:
             return step
         try:
             verified = self.verifier._verify_shared(step.token)
-            proof = self._bind(request, verified, step)
+            proof = self._binding.check(
+                request, step.token, verified, step.proof, self.verifier._clock
+            )
             if proof is not None:
-                _first_use(self._dpop_replay().first_use(proof.replay_key, proof.ttl))
+                self._binding.claim(proof)
             return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
@@ -339,17 +339,14 @@ class AuthPolicy:
             return step
         try:
             verified = await self.verifier._averify_shared(step.token)
-            proof = self._bind(request, verified, step)
+            proof = self._binding.check(
+                request, step.token, verified, step.proof, self.verifier._clock
+            )
             if proof is not None:
-                replay = self._dpop_replay()
-                _first_use(await replay.afirst_use(proof.replay_key, proof.ttl))
+                await self._binding.aclaim(proof)
             return self._complete(request, verified, step, proof)
         except Exception as exc:  # fail closed: any failure is a refusal
             return self._reject(request, exc, step.source)
-
-    def _dpop_replay(self) -> ReplayCache:
-        assert self._dpop is not None  # noqa: S101 - a proof was checked, so DPoP is on
-        return self._dpop.replay
 
     def _fast_path(self) -> tuple[str, str] | None:
         """(header, "Scheme ") when a cached token can be let through without the full
@@ -372,7 +369,6 @@ class AuthPolicy:
                 return None
             if public is None and self._origins.trusted_proxies is not None:
                 return None
-            self._fast_https = public is None
         if self.verifier.cache is None or self.verifier.denylist is not None:
             return None
         return sources[0]._fast_prefix
@@ -424,12 +420,8 @@ class AuthPolicy:
                 self._allow_loopback_http and origin.client_is_loopback
             ):
                 raise InsecureTransport("a token sent over plain http")
-        if self._dpop is not None:
-            if self._dpop.required and not pending.dpop:
-                raise BindingMismatch("dpop_required")
-            if pending.dpop:  # there, and one: before the token is verified
-                pending.proof = self._binding.proof_header(request)
         source = pending.source
+        pending.proof = self._binding.admit(request, source)
         if (
             source.sent_automatically
             and self._csrf is not None
@@ -437,22 +429,6 @@ class AuthPolicy:
             and not self._csrf.passes(request, self._origins.resolve(request).origin)
         ):
             raise CSRFFailed()
-
-    def _bind(
-        self, request: RequestView, verified: VerifiedToken, step: _Pending
-    ) -> CheckedProof | None:
-        """The sender-constraint checks (a bound token, or the DPoP scheme): the proof
-        whose replay entry is still to be claimed, or None; raises the refusal."""
-        if not verified.bound and not step.dpop:
-            return None  # a plain bearer token: nothing to prove
-        return self._binding.check(
-            request,
-            self._origins.resolve(request),
-            step.token,
-            verified.claims,
-            step.proof,
-            self.verifier._clock(),
-        )
 
     def _complete(
         self,
@@ -576,22 +552,6 @@ class AuthPolicy:
                 self._on_decision(event)
             except Exception:
                 logger.exception("the on_decision hook failed")
-
-
-def _first_use(first: bool) -> None:
-    if not first:
-        raise InvalidDPoPProof("dpop_replay", "the DPoP proof was used before")
-
-
-def _with_dpop(sources: tuple[TokenSource, ...], dpop: DPoP | None) -> tuple[TokenSource, ...]:
-    """With DPoP, the Authorization header's ``DPoP`` scheme is read just ahead of its
-    ``Bearer`` one (one header, two schemes)."""
-    if dpop is None or any(isinstance(source, DPoPHeader) for source in sources):
-        return sources
-    for index, source in enumerate(sources):
-        if isinstance(source, BearerHeader):
-            return (*sources[:index], DPoPHeader(source.name), *sources[index:])
-    raise ConfigurationError("DPoP tokens come in the Authorization header: keep a BearerHeader")
 
 
 def _text(value: object) -> str | None:
