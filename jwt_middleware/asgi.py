@@ -71,9 +71,7 @@ class ASGIRequestView(RequestView):
         return values
 
     def target_path(self) -> str:
-        raw = self._scope.get("raw_path")
-        raw_text = raw.decode("latin-1").partition("?")[0] if isinstance(raw, bytes) else None
-        return encoded_path(raw_text, full_path(self._scope))
+        return encoded_path(raw_path(self._scope), full_path(self._scope))
 
     def server_certificate(self) -> str | None:
         tls = (self._scope.get("extensions") or {}).get("tls") or {}
@@ -115,10 +113,13 @@ def fast_token(
     )
 
 
-def attach(scope: Scope, token: VerifiedToken) -> dict[str, Any]:
+def attach(scope: Scope, token: VerifiedToken, dpop_jkt: str | None = None) -> dict[str, Any]:
     """Put a verified token where ASGI apps read it (the claims, header and roles, and
-    Starlette's ``user`` and ``auth``); the claims put there are returned. The token may
-    be the cache's: the app gets its own copies."""
+    Starlette's ``user`` and ``auth``; the DPoP proof key's thumbprint when there was
+    one); the claims put there are returned. The token may be the cache's: the app gets
+    its own copies."""
+    if dpop_jkt is not None:
+        scope[DPOP_KEY] = dpop_jkt
     claims = dict(token.claims)
     scope[CLAIMS_KEY] = claims
     scope[HEADER_KEY] = dict(token.header)
@@ -134,6 +135,12 @@ def full_path(scope: Scope) -> str:
     path: str = scope.get("path") or "/"
     root: str = scope.get("root_path") or ""
     return path if not root or path.startswith(root) else root + path
+
+
+def raw_path(scope: Scope) -> str | None:
+    """The server's undecoded copy of the path (``raw_path``), without a query."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").partition("?")[0] if isinstance(raw, bytes) else None
 
 
 def route_path(path: str, root_path: str | None) -> str | None:
@@ -207,12 +214,11 @@ class JWTMiddleware:
                 scope.setdefault("auth", TokenCredentials())
                 await self.app(scope, receive, send)
                 return
-            token = outcome.token
-            if outcome.dpop_jkt is not None:
-                scope[DPOP_KEY] = outcome.dpop_jkt
             if outcome.headers:
                 send = _adding_headers(send, outcome.headers)
-        attach(scope, token)
+            attach(scope, outcome.token, outcome.dpop_jkt)
+        else:
+            attach(scope, token)
         await self.app(scope, receive, send)
 
     def _fast(self, scope: Scope) -> VerifiedToken | None:

@@ -44,6 +44,7 @@ from ._resource import MetadataResponse
 from ._responses import DEFAULT_REALM, ErrorResponse, challenge, joined_headers
 from ._sources import BearerHeader
 from ._verifier import Verifier
+from .asgi import raw_path
 from .errors import AuthError, ConfigurationError, InsufficientScope
 from .wsgi import wsgi_target_path
 
@@ -172,9 +173,7 @@ class DjangoRequestView(RequestView):
     def target_path(self) -> str:
         scope = getattr(self._request, "scope", None)  # Django's ASGIRequest
         if isinstance(scope, dict):
-            raw = scope.get("raw_path")
-            text = raw.decode("latin-1").partition("?")[0] if isinstance(raw, bytes) else None
-            return encoded_path(text, self._request.path)
+            return encoded_path(raw_path(scope), self._request.path)
         return wsgi_target_path(self._meta)
 
     def server_certificate(self) -> str | None:
@@ -269,8 +268,7 @@ class JWTAuthenticationMiddleware:
         outcome = self.policy.authenticate(DjangoRequestView(request))
         if isinstance(outcome, Rejected):
             return _response(outcome.response)
-        _attach(request, outcome.token, outcome.scopes, outcome.source)
-        request.jwt_dpop_jkt = outcome.dpop_jkt
+        _attach(request, outcome.token, outcome.scopes, outcome.source, outcome.dpop_jkt)
         return _with_headers(self.get_response(request), outcome.headers)
 
     def _metadata(self, request: HttpRequest) -> Any:
@@ -291,8 +289,7 @@ class JWTAuthenticationMiddleware:
         outcome = await self.policy.aauthenticate(DjangoRequestView(request))
         if isinstance(outcome, Rejected):
             return _response(outcome.response)
-        _attach(request, outcome.token, outcome.scopes, outcome.source)
-        request.jwt_dpop_jkt = outcome.dpop_jkt
+        _attach(request, outcome.token, outcome.scopes, outcome.source, outcome.dpop_jkt)
         return _with_headers(await self.get_response(request), outcome.headers)
 
 
@@ -300,7 +297,14 @@ async def _ready(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _attach(request: HttpRequest, token: Any, scopes: tuple[str, ...], source: Any) -> None:
+def _attach(
+    request: HttpRequest,
+    token: Any,
+    scopes: tuple[str, ...],
+    source: Any,
+    dpop_jkt: str | None = None,
+) -> None:
+    request.jwt_dpop_jkt = dpop_jkt  # the DPoP proof key's thumbprint, or None
     if token is None:  # a public path or an anonymous caller: leave request.user be
         request.jwt_claims = None
         request.jwt_scopes = ()

@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from ._dpop import DPoP
-from ._policy import CLAIMS_KEY, DPOP_KEY, AuthPolicy, Rejected
+from ._policy import CLAIMS_KEY, AuthPolicy, Rejected
 from ._responses import ErrorResponse, joined_headers, render
 from ._rules import Rule
 from ._sources import BearerHeader
@@ -148,10 +148,9 @@ class JWTBearer(SecurityBase):
             token = outcome.token
             if token is None:
                 return None  # no token, and auto_error=False
-            if outcome.dpop_jkt is not None:
-                scope[DPOP_KEY] = outcome.dpop_jkt
-        # As the middleware would have: request.auth (scopes, roles), request.user and
-        # the claims, for the endpoint and for any later dependency (not verified twice).
+            # As the middleware would have: request.auth (scopes, roles), request.user,
+            # the claims (and the DPoP key), for the endpoint and any later dependency.
+            return attach(scope, token, outcome.dpop_jkt), token.scopes
         return attach(scope, token), token.scopes
 
     def _refusal(self, connection: HTTPConnection, error: AuthError) -> Exception:

@@ -113,6 +113,7 @@ class JWTMiddleware:
         header = self.policy._fast_header
         self._fast_key = _environ_key(header) if header else None
         self._fast_routes = self.policy._rules is not None  # the path only when rules need it
+        self._fast_https = self.policy._fast_https  # the scheme only when it decides
         self._metadata_paths = self.policy.metadata_paths
         if self.policy.warm_start:
             # Fetch remote keys now, off the server's start-up path; requests that come
@@ -141,7 +142,7 @@ class JWTMiddleware:
                 environ.get("REQUEST_METHOD", "GET").upper(),
                 environ.get("QUERY_STRING", ""),
                 _route_path(environ) if self._fast_routes else None,
-                environ.get("wsgi.url_scheme", "http") if self.policy._fast_https else "https",
+                environ.get("wsgi.url_scheme", "http") if self._fast_https else "https",
             )
         )
         if token is None:
