@@ -20,12 +20,12 @@ import hmac
 import re
 from collections.abc import Iterable
 
+from ._origin import normalize_host
 from ._request import RequestView
 from .errors import ConfigurationError, InvalidRequest
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _TRUSTED_FETCH_SITES = frozenset({"same-origin", "none"})
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _ORIGIN = re.compile(r"(https?)://([^/?#\s@]+)", re.IGNORECASE)
 
 
@@ -49,14 +49,15 @@ class CSRFCheck:
         return request.is_websocket or request.method not in SAFE_METHODS
 
     def passes(self, request: RequestView, own_origin: str) -> bool:
-        """``own_origin``: the request's public origin (see ``OriginPolicy``)."""
+        """``own_origin``: the request's public origin, as ``OriginPolicy`` resolves
+        it (normalised already)."""
         fetch_site = request.header("sec-fetch-site")
         if fetch_site is not None and fetch_site.strip().lower() in _TRUSTED_FETCH_SITES:
             return True
         origin = request.header("origin")
         if origin is not None and origin != "null":
             normalized = normalize_origin(origin)
-            if normalized in self._trusted or normalized == normalize_origin(own_origin):
+            if normalized in self._trusted or normalized == own_origin:
                 return True
         return self._double_submitted(request)
 
@@ -76,12 +77,8 @@ class CSRFCheck:
 def normalize_origin(origin: str) -> str:
     """Lower-case scheme and host, default port dropped: ``https://a.example:443``
     and ``HTTPS://A.example`` are one origin."""
-    lowered = origin.strip().lower()
-    scheme, _, rest = lowered.partition("://")
-    default_port = _DEFAULT_PORTS.get(scheme)
-    if default_port and rest.endswith(default_port):
-        rest = rest[: -len(default_port)]
-    return f"{scheme}://{rest}"
+    scheme, _, rest = origin.strip().lower().partition("://")
+    return f"{scheme}://{normalize_host(scheme, rest)}"
 
 
 def _configured_origin(origin: str) -> str:

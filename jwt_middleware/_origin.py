@@ -259,7 +259,7 @@ def normalize_host(scheme: str, host: str) -> str:
     """Lower case, the scheme's default port dropped."""
     host = host.strip().lower()
     default = _DEFAULT_PORTS.get(scheme)
-    if default is not None and host.endswith(":" + default) and not host.endswith("]"):
+    if default is not None and host.endswith(":" + default):
         host = host[: -len(default) - 1]
     return host
 
