@@ -18,7 +18,7 @@ from typing import Any
 import peers
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from floor import floor_verify, signature_check
+from floor import _b64, floor_verify, signature_check
 from jose import jwt as jose_jwt
 
 from jwt_middleware import DPoP, DPoPKey, MemoryReplayCache, RedisReplayCache, StaticKey, Verifier
@@ -27,10 +27,6 @@ from jwt_middleware.wsgi import JWTMiddleware as WSGIMiddleware
 
 URL = "http://api.example/orders"
 AUDIENCE, ISSUER = "api://orders", "https://idp.example/"
-
-
-def _b64(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _b64url(data: bytes) -> str:
