@@ -27,7 +27,6 @@ from ._keys import (
     HMAC_ALGORITHMS,
     PSS_ALGORITHMS,
     RSA_ALGORITHMS,
-    SUPPORTED_ALGORITHMS,
     StaticKey,
 )
 from ._replay import MemoryReplayCache, ReplayCache
@@ -126,7 +125,7 @@ class DPoP:
         for alg in algs:
             if alg.lower() == "none" or alg in HMAC_ALGORITHMS:
                 raise ConfigurationError(f"{alg} cannot sign a DPoP proof: it must be asymmetric")
-            if alg not in SUPPORTED_ALGORITHMS or alg not in ASYMMETRIC_ALGORITHMS:
+            if alg not in ASYMMETRIC_ALGORITHMS:
                 raise ConfigurationError(f"unsupported DPoP proof algorithm {alg!r}")
         for name, value in (("max_age", max_age), ("clock_skew", clock_skew)):
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
